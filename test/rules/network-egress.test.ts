@@ -1,0 +1,56 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { networkEgressRule } from '../../src/rules/network-egress.js';
+import { ChainBuilder } from './chain-builder.js';
+import { run } from './helpers.js';
+
+test('network-egress: one high finding per destination, with every attempt and the DNS lookup as evidence', () => {
+  const b = new ChainBuilder();
+  const s = b.pkg('beacon').script('postinstall', 'node beacon.js');
+  const lookup = s.dns(s.root, 'collect.evil.example', ['192.0.2.10']);
+  const first = s.connect(s.root, '192.0.2.10', 443, { hostname: 'collect.evil.example' });
+  const second = s.connect(s.root, '192.0.2.10', 443, { hostname: 'collect.evil.example', result: 'ETIMEDOUT' });
+  const other = s.connect(s.root, '2001:db8::1', 80, { result: 'EINPROGRESS' });
+  const udp = s.connect(s.root, '198.51.100.7', 53, { syscall: 'sendto', protocol: 'udp', result: 'ok' });
+  const findings = run(networkEgressRule, b.build());
+
+  assert.equal(findings.length, 3);
+  assert.ok(findings.every((f) => f.rule === 'network-egress' && f.severity === 'high'));
+  assert.deepEqual(findings[0]?.evidence, [first.id, second.id, lookup.id]);
+  assert.match(findings[0]?.message ?? '', /connects to collect\.evil\.example \(192\.0\.2\.10:443\): 2 attempts, ENETUNREACH, ETIMEDOUT$/);
+  assert.deepEqual(findings[1]?.evidence, [other.id]);
+  assert.match(findings[1]?.message ?? '', /\[2001:db8::1\]:80$/);
+  assert.deepEqual(findings[2]?.evidence, [udp.id]);
+  assert.match(findings[2]?.message ?? '', /^sends to 198\.51\.100\.7:53/);
+});
+
+test('network-egress: a DNS lookup alone is egress', () => {
+  const b = new ChainBuilder();
+  const s = b.pkg('dnsleak').script('preinstall', 'node x.js');
+  const d = s.dns(null, 'c2VjcmV0.exfil.test', [], 'TXT');
+  const findings = run(networkEgressRule, b.build());
+  assert.equal(findings.length, 1);
+  assert.equal(findings[0]?.severity, 'high');
+  assert.deepEqual(findings[0]?.evidence, [d.id]);
+  assert.match(findings[0]?.message ?? '', /looks up c2VjcmV0\.exfil\.test \(TXT\), no answer/);
+});
+
+test('network-egress: a connection to loopback is medium', () => {
+  const b = new ChainBuilder();
+  const s = b.pkg('local').script('postinstall', 'node x.js');
+  s.connect(s.root, '127.0.0.1', 2375, { result: 'ECONNREFUSED' });
+  const findings = run(networkEgressRule, b.build());
+  assert.equal(findings[0]?.severity, 'medium');
+  assert.match(findings[0]?.message ?? '', /on loopback/);
+});
+
+test('network-egress: unix-socket stdio, netlink and local bind/listen do not fire', () => {
+  const b = new ChainBuilder();
+  const s = b.pkg('benign').script('postinstall', 'node install.js');
+  s.connect(s.root, '/var/run/nscd/socket', null, { family: 'unix', protocol: null, result: 'ENOENT' });
+  s.connect(s.root, 'socket:[12345]', null, { family: 'unix', protocol: null, result: 'ok', syscall: 'sendmsg' });
+  s.connect(s.root, '0', null, { family: 'netlink', protocol: null, result: 'ok', syscall: 'sendto' });
+  s.connect(s.root, '127.0.0.1', 0, { syscall: 'bind', result: 'ok' });
+  s.connect(s.root, '127.0.0.1', 0, { syscall: 'listen', result: 'ok' });
+  assert.deepEqual(run(networkEgressRule, b.build()), []);
+});
