@@ -1,0 +1,79 @@
+/**
+ * The command line. Each command parses its flags and calls the core; this file routes,
+ * prints errors as one line with a hint, and turns outcomes into exit codes.
+ */
+import { isSafeInstallError, SafeInstallError } from '../errors/index.js';
+import { packageRoot } from '../package-root.js';
+import { cleanupAll } from '../sandbox/cleanup.js';
+import { scanCommand } from './commands/scan.js';
+import { setupCommand } from './commands/setup.js';
+import { exitCodeForError, EXIT_ALLOWED } from './exit-codes.js';
+
+const USAGE = `usage: safe-install <command> [options]
+
+commands:
+  scan <spec|tarball|dir>...   run every install-time script of the packages in the sandbox and report
+                               (touches no project; a spec is anything npm install accepts)
+  setup                        build the sandbox image now (otherwise built on first use)
+
+scan options:
+  --json                       print the JSON report (schemaVersion 1) on stdout
+  --fail-on review|block       exit 1 on this verdict or worse (default: block; review too without a TTY)
+  --registry URL               npm registry to resolve from
+  --script-timeout SECONDS     wall-clock limit per script (default 120)
+  --grace SECONDS              how long processes may outlive their script (default 3)
+  --base-image IMAGE           base for the sandbox image (default: node:<major>-bookworm-slim, else debootstrap)
+  --verbose                    show every event of the chain
+  --quiet                      no progress on stderr
+
+exit codes: 0 allowed, 1 blocked (or review, see --fail-on), 2 could not decide
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const interrupt = (signal: NodeJS.Signals): void => {
+    process.stderr.write(`\nsafe-install: interrupted (${signal}); removing the sandbox\n`);
+    void cleanupAll().finally(() => process.exit(2));
+  };
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
+  try {
+    switch (command) {
+      case 'scan':
+        return await scanCommand(rest);
+      case 'setup':
+        return await setupCommand(rest);
+      case '--version':
+      case '-v':
+      case 'version':
+        process.stdout.write(`${packageRoot().version}\n`);
+        return EXIT_ALLOWED;
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(USAGE);
+        return command === undefined ? exitCodeForError() : EXIT_ALLOWED;
+      default:
+        throw new SafeInstallError('E_USAGE', `unknown command "${command}"`, 'run `safe-install --help` for the commands');
+    }
+  } catch (err) {
+    printError(err);
+    await cleanupAll();
+    return exitCodeForError();
+  } finally {
+    process.removeListener('SIGINT', interrupt);
+    process.removeListener('SIGTERM', interrupt);
+  }
+}
+
+function printError(err: unknown): void {
+  if (isSafeInstallError(err)) {
+    process.stderr.write(`safe-install: ${err.message}\n  hint: ${err.hint}\n`);
+    if (process.env.SAFE_INSTALL_DEBUG && err.cause) process.stderr.write(`${String((err.cause as Error).stack ?? err.cause)}\n`);
+    return;
+  }
+  const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
+  process.stderr.write(`safe-install: internal error: ${message}\n  hint: this is a bug; rerun with SAFE_INSTALL_DEBUG=1 and report it\n`);
+  if (process.env.SAFE_INSTALL_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+}

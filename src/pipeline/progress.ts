@@ -1,0 +1,10 @@
+/** What the core reports while it works; the CLI decides how (or whether) to show it. */
+export type ScanProgress =
+  | { stage: 'resolve'; done: number; total: number; name?: string }
+  | { stage: 'fetch'; done: number; total: number; name?: string }
+  | { stage: 'image'; message: string }
+  | { stage: 'sandbox'; message: string }
+  | { stage: 'script'; index: number; total: number; package: string; event: string; command: string }
+  | { stage: 'script-done'; index: number; total: number; package: string; event: string; outcome: string; seconds: number };
+
+export type ProgressListener = (ev: ScanProgress) => void;

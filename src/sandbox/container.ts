@@ -1,0 +1,213 @@
+/**
+ * One hardened container per scan: no capabilities, no new privileges, read-only root, tmpfs
+ * for the home and temp dirs, pids/memory/CPU limits, no network, no Docker socket, and only
+ * the verified tarballs mounted, read-only. The runner inside streams the trace back on stdout.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import type Docker from 'dockerode';
+import { SafeInstallError, describe } from '../errors/index.js';
+import { onCleanup } from './cleanup.js';
+import { SANDBOX_HOME, SANDBOX_INPUT_DIR, SANDBOX_UID } from './layout.js';
+import { MESSAGE_LINE_PREFIX, TRACE_LINE_PREFIX, type RunPlan, type RunnerMessage } from './protocol.js';
+
+export interface SandboxLimits {
+  memoryBytes: number;
+  cpus: number;
+  pids: number;
+  /** Size of the writable home (project, node_modules, build outputs). */
+  homeBytes: number;
+  tmpBytes: number;
+}
+
+export const DEFAULT_LIMITS: SandboxLimits = {
+  memoryBytes: 4 * 1024 ** 3,
+  cpus: 2,
+  pids: 512,
+  homeBytes: 4 * 1024 ** 3,
+  tmpBytes: 1024 ** 3,
+};
+
+export interface ScriptResult {
+  start: Extract<RunnerMessage, { type: 'script-start' }>;
+  end: Extract<RunnerMessage, { type: 'script-end' }> | null;
+  lines: string[];
+}
+
+export interface ContainerRun {
+  containerId: string;
+  scripts: Map<string, ScriptResult>;
+  /** The runner's own errors, and faults of the container as a whole. */
+  errors: { message: string; scriptId?: string }[];
+  finished: boolean;
+}
+
+export interface RunContainerOptions {
+  image: string;
+  plan: RunPlan;
+  /** Host paths of the tarballs, by the file name the plan gives them. */
+  tarballs: Map<string, string>;
+  limits?: SandboxLimits;
+  hostname?: string;
+  onMessage?: (msg: RunnerMessage) => void;
+}
+
+export async function runContainer(docker: Docker, opts: RunContainerOptions): Promise<ContainerRun> {
+  const limits = opts.limits ?? DEFAULT_LIMITS;
+  const inputDir = prepareInput(opts.plan, opts.tarballs);
+  const sessionLabel = crypto.randomUUID();
+  let container: Docker.Container | undefined;
+  const dispose = async (): Promise<void> => {
+    if (container) await container.remove({ force: true, v: true }).catch(() => undefined);
+    fs.rmSync(inputDir, { recursive: true, force: true });
+  };
+  const unregister = onCleanup(dispose);
+  try {
+    try {
+      container = await docker.createContainer({
+        Image: opts.image,
+        Cmd: ['node', '/usr/local/lib/si/runner.mjs', `${SANDBOX_INPUT_DIR}/plan.json`],
+        User: `${SANDBOX_UID}:${SANDBOX_UID}`,
+        WorkingDir: SANDBOX_HOME,
+        Hostname: opts.hostname ?? 'alex-thinkpad',
+        Env: Object.entries(opts.plan.env).map(([k, v]) => `${k}=${v}`),
+        AttachStdout: true,
+        AttachStderr: true,
+        Tty: false,
+        Labels: { 'org.safe-install.session': sessionLabel },
+        HostConfig: {
+          Binds: [`${inputDir}:${SANDBOX_INPUT_DIR}:ro`],
+          NetworkMode: 'none',
+          CapDrop: ['ALL'],
+          SecurityOpt: ['no-new-privileges'],
+          ReadonlyRootfs: true,
+          Init: true,
+          Tmpfs: {
+            [SANDBOX_HOME]: `rw,exec,nosuid,nodev,size=${limits.homeBytes},uid=${SANDBOX_UID},gid=${SANDBOX_UID},mode=0755`,
+            '/tmp': `rw,exec,nosuid,nodev,size=${limits.tmpBytes},mode=1777`,
+            '/var/tmp': `rw,exec,nosuid,nodev,size=${limits.tmpBytes},mode=1777`,
+            '/run': 'rw,noexec,nosuid,nodev,size=16m,mode=0755',
+          },
+          PidsLimit: limits.pids,
+          Memory: limits.memoryBytes,
+          MemorySwap: limits.memoryBytes,
+          NanoCpus: Math.round(limits.cpus * 1e9),
+          Ulimits: [{ Name: 'nofile', Soft: 4096, Hard: 4096 }],
+          LogConfig: { Type: 'none', Config: {} },
+          IpcMode: 'private',
+        },
+      });
+    } catch (err) {
+      throw new SafeInstallError('E_SANDBOX', `could not create the sandbox container: ${describe(err)}`, 'run `safe-install setup` to rebuild the sandbox image, and check `docker info`', {
+        cause: err,
+      });
+    }
+    return await attachAndRun(docker, container, opts, limits);
+  } finally {
+    unregister();
+    await dispose();
+  }
+}
+
+function prepareInput(plan: RunPlan, tarballs: Map<string, string>): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'safe-install-input-'));
+  // The sandbox user must read the inputs; nothing in them is secret.
+  fs.chmodSync(dir, 0o755);
+  for (const [name, hostPath] of tarballs) {
+    const dest = path.join(dir, name);
+    try {
+      fs.linkSync(hostPath, dest);
+    } catch {
+      fs.copyFileSync(hostPath, dest);
+    }
+    fs.chmodSync(dest, 0o644);
+  }
+  fs.writeFileSync(path.join(dir, 'plan.json'), JSON.stringify(plan), { mode: 0o644 });
+  return dir;
+}
+
+/** The longest a whole session may take before the container is killed from outside. */
+function sessionDeadlineMs(plan: RunPlan): number {
+  const scripts = plan.packages.reduce((n, p) => n + p.scripts.length, 0);
+  return 60_000 + scripts * (plan.limits.scriptTimeoutMs + plan.limits.graceMs + 10_000);
+}
+
+async function attachAndRun(docker: Docker, container: Docker.Container, opts: RunContainerOptions, limits: SandboxLimits): Promise<ContainerRun> {
+  const run: ContainerRun = { containerId: container.id, scripts: new Map(), errors: [], finished: false };
+  const stream = await container.attach({ stream: true, stdout: true, stderr: true });
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  docker.modem.demuxStream(stream, stdout, stderr);
+  let runnerStderr = '';
+  stderr.on('data', (chunk: Buffer) => {
+    if (runnerStderr.length < 8192) runnerStderr += chunk.toString('utf8');
+  });
+
+  let pending = '';
+  const onLine = (line: string): void => {
+    if (line.startsWith(TRACE_LINE_PREFIX)) {
+      const space = line.indexOf(' ', TRACE_LINE_PREFIX.length);
+      const id = line.slice(TRACE_LINE_PREFIX.length, space);
+      run.scripts.get(id)?.lines.push(line.slice(space + 1));
+      return;
+    }
+    if (!line.startsWith(MESSAGE_LINE_PREFIX)) return;
+    let msg: RunnerMessage;
+    try {
+      msg = JSON.parse(line.slice(MESSAGE_LINE_PREFIX.length)) as RunnerMessage;
+    } catch {
+      run.errors.push({ message: 'the sandbox runner sent a malformed message' });
+      return;
+    }
+    if (msg.type === 'script-start') run.scripts.set(msg.id, { start: msg, end: null, lines: [] });
+    else if (msg.type === 'script-end') {
+      const script = run.scripts.get(msg.id);
+      if (script) script.end = msg;
+    } else if (msg.type === 'error') run.errors.push({ message: msg.message, ...(msg.scriptId ? { scriptId: msg.scriptId } : {}) });
+    else if (msg.type === 'done') run.finished = true;
+    opts.onMessage?.(msg);
+  };
+  stdout.on('data', (chunk: Buffer) => {
+    const lines = (pending + chunk.toString('utf8')).split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) onLine(line);
+  });
+
+  // demuxStream never ends its outputs: the attach stream's own end says the runner is done writing.
+  const ended = new Promise<void>((resolve) => {
+    stream.on('end', resolve);
+    stream.on('close', resolve);
+  });
+  try {
+    await container.start();
+  } catch (err) {
+    throw new SafeInstallError('E_SANDBOX', `could not start the sandbox container: ${describe(err)}`, 'check `docker info`; rebuild the image with `safe-install setup --rebuild`', {
+      cause: err,
+    });
+  }
+  const deadline = sessionDeadlineMs(opts.plan);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    void container.kill().catch(() => undefined);
+  }, deadline);
+  try {
+    const status = (await container.wait()) as { StatusCode: number };
+    await Promise.race([ended, new Promise((r) => setTimeout(r, 2000))]);
+    if (pending) onLine(pending);
+    if (timedOut) run.errors.push({ message: `the sandbox did not finish within ${Math.round(deadline / 1000)} s and was killed` });
+    else if (status.StatusCode === 137) {
+      const oom = ((await container.inspect()) as { State?: { OOMKilled?: boolean } }).State?.OOMKilled;
+      run.errors.push({ message: oom ? `the sandbox ran out of memory (${Math.round(limits.memoryBytes / 1024 ** 2)} MiB)` : 'the sandbox was killed' });
+    } else if (!run.finished) {
+      const detail = runnerStderr.trim().split('\n').slice(-1)[0] ?? '';
+      run.errors.push({ message: `the sandbox runner stopped before finishing (exit ${status.StatusCode})${detail ? `: ${detail}` : ''}` });
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+  return run;
+}

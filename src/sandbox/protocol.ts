@@ -1,0 +1,76 @@
+/**
+ * The contract between the host and the runner inside the sandbox. The runner is a single
+ * self-contained file (node builtins only) so it can be copied into the image as is.
+ *
+ * Host → runner: a plan file, mounted read-only with the verified tarballs.
+ * Runner → host: lines on the container's stdout. `T <scriptId> <strace line>` streams the
+ * trace as it happens (so a script cannot erase what it already did), `M <json>` carries a
+ * RunnerMessage. The scripts' own output never reaches this stream.
+ */
+import type { LifecycleEvent, CapturedOutput, ScriptOutcome } from '../session/types.js';
+
+export interface PlannedScript {
+  id: string;
+  event: LifecycleEvent;
+  command: string;
+  implicit: boolean;
+}
+
+export interface PlannedPackage {
+  name: string;
+  version: string;
+  location: string;
+  /** File name of its tarball inside the input dir. */
+  tarball: string;
+  scripts: PlannedScript[];
+}
+
+export interface RunPlan {
+  projectDir: string;
+  home: string;
+  /** package.json of the project the packages are installed into. */
+  projectPackageJson: Record<string, unknown>;
+  /** Every package of the tree (laid out as node_modules), deps before dependents. */
+  packages: PlannedPackage[];
+  /** Script ids in the order npm runs them: every preinstall, then every install, then every postinstall. */
+  order: string[];
+  /** Environment every script starts from (npm_* variables are added per script). */
+  env: Record<string, string>;
+  straceArgs: string[];
+  limits: {
+    scriptTimeoutMs: number;
+    /** How long processes may outlive their script before they are killed. */
+    graceMs: number;
+    /** Bytes of stdout+stderr a script may print before it is stopped. */
+    outputLimitBytes: number;
+    /** Bytes of captured output kept per stream. */
+    outputKeepBytes: number;
+    /** Bytes of trace a script may produce before it is stopped. */
+    traceLimitBytes: number;
+  };
+}
+
+export type RunnerMessage =
+  | { type: 'ready'; extractMs: number; time: number }
+  | { type: 'script-start'; id: string; cwd: string; time: number }
+  | {
+      type: 'script-end';
+      id: string;
+      time: number;
+      /** When the script's top process exited (or was killed). */
+      rootEndedAt: number;
+      rootPid: number | null;
+      exitCode: number | null;
+      signal: string | null;
+      outcome: ScriptOutcome;
+      reason?: string;
+      killedPids: number[];
+      stdout: CapturedOutput;
+      stderr: CapturedOutput;
+      traceBytes: number;
+    }
+  | { type: 'error'; message: string; scriptId?: string }
+  | { type: 'done'; time: number };
+
+export const TRACE_LINE_PREFIX = 'T ';
+export const MESSAGE_LINE_PREFIX = 'M ';

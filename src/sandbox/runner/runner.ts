@@ -1,0 +1,332 @@
+/**
+ * The runner: the only program of ours inside the sandbox. It lays the tree out as a real
+ * project's node_modules, then runs every install-time script under strace, one at a time, in
+ * npm's order. It must stay a single file using node builtins only: it is copied into the
+ * image as is (see src/sandbox/image).
+ *
+ * It runs as the same unprivileged user as the scripts, so it trusts nothing it cannot stream
+ * out at once: trace lines leave on stdout the moment strace writes them, and a script that
+ * kills the runner or the tracer ends the session as a sandbox error, never as a clean run.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import { once } from 'node:events';
+import type { Readable } from 'node:stream';
+import path from 'node:path';
+import type { CapturedOutput, ScriptOutcome } from '../../session/types.js';
+import type { PlannedPackage, PlannedScript, RunPlan, RunnerMessage } from '../protocol.js';
+
+const planPath = process.argv[2] ?? '/opt/.si-input/plan.json';
+const inputDir = path.dirname(planPath);
+
+function now(): number {
+  return Date.now() / 1000;
+}
+
+function emit(msg: RunnerMessage): void {
+  process.stdout.write(`M ${JSON.stringify(msg)}\n`);
+}
+
+/** Keeps the first bytes of a stream and counts the rest. */
+class OutputCapture {
+  private readonly chunks: Buffer[] = [];
+  private kept = 0;
+  bytes = 0;
+
+  constructor(private readonly keep: number) {}
+
+  add(chunk: Buffer): void {
+    this.bytes += chunk.length;
+    if (this.kept < this.keep) {
+      const part = chunk.subarray(0, this.keep - this.kept);
+      this.chunks.push(part);
+      this.kept += part.length;
+    }
+  }
+
+  result(): CapturedOutput {
+    return { bytes: this.bytes, head: Buffer.concat(this.chunks).toString('utf8'), truncated: this.bytes > this.kept };
+  }
+}
+
+function layOut(plan: RunPlan): void {
+  fs.mkdirSync(plan.projectDir, { recursive: true });
+  fs.writeFileSync(path.join(plan.projectDir, 'package.json'), `${JSON.stringify(plan.projectPackageJson, null, 2)}\n`);
+  for (const pkg of plan.packages) extractPackage(plan, pkg);
+  for (const pkg of plan.packages) linkBins(plan, pkg);
+}
+
+function extractPackage(plan: RunPlan, pkg: PlannedPackage): void {
+  const dir = path.join(plan.projectDir, pkg.location);
+  fs.mkdirSync(dir, { recursive: true });
+  const tar = spawnSync('tar', ['-xf', path.join(inputDir, pkg.tarball), '--strip-components=1', '--no-same-owner', '-C', dir], {
+    encoding: 'utf8',
+  });
+  if (tar.status !== 0) throw new Error(`could not unpack ${pkg.name}@${pkg.version}: ${tar.stderr.trim()}`);
+  // npm normalises modes on extraction; tarballs with unreadable folders would otherwise break the layout.
+  spawnSync('chmod', ['-R', 'u+rwX', dir]);
+}
+
+function linkBins(plan: RunPlan, pkg: PlannedPackage): void {
+  const dir = path.join(plan.projectDir, pkg.location);
+  let manifest: { name?: string; bin?: string | Record<string, string> };
+  try {
+    manifest = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+  } catch {
+    return;
+  }
+  const bins: Record<string, string> =
+    typeof manifest.bin === 'string' ? { [(manifest.name ?? pkg.name).replace(/^@[^/]+\//, '')]: manifest.bin } : (manifest.bin ?? {});
+  const binDir = path.join(path.dirname(dir), '.bin');
+  for (const [name, rel] of Object.entries(bins)) {
+    if (typeof rel !== 'string' || name.includes('/') || name.startsWith('.')) continue;
+    const target = path.resolve(dir, rel);
+    if (!target.startsWith(`${dir}/`)) continue;
+    try {
+      fs.mkdirSync(binDir, { recursive: true });
+      const link = path.join(binDir, name);
+      fs.rmSync(link, { force: true });
+      fs.symlinkSync(path.relative(binDir, target), link);
+      fs.chmodSync(target, 0o755);
+    } catch {
+      // A missing bin target is the package's own bug; npm warns and goes on too.
+    }
+  }
+}
+
+/** npm's PATH for a script: every node_modules/.bin from the package up to /, then node-gyp's shim. */
+function scriptPath(pkgDir: string, basePath: string, nodePrefix: string): string {
+  const dirs: string[] = [];
+  for (let dir = pkgDir; ; dir = path.dirname(dir)) {
+    dirs.push(path.join(dir, 'node_modules', '.bin'));
+    if (dir === '/') break;
+  }
+  dirs.push(path.join(nodePrefix, 'lib/node_modules/npm/node_modules/@npmcli/run-script/lib/node-gyp-bin'));
+  return [...dirs, basePath].join(':');
+}
+
+function scriptEnv(plan: RunPlan, pkg: PlannedPackage, script: PlannedScript, pkgDir: string): Record<string, string> {
+  const nodePrefix = plan.env.SI_NODE_PREFIX ?? '/usr/local';
+  const env: Record<string, string> = { ...plan.env };
+  delete env.SI_NODE_PREFIX;
+  return {
+    ...env,
+    PATH: scriptPath(pkgDir, plan.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', nodePrefix),
+    INIT_CWD: plan.projectDir,
+    NODE: `${nodePrefix}/bin/node`,
+    npm_node_execpath: `${nodePrefix}/bin/node`,
+    npm_execpath: `${nodePrefix}/lib/node_modules/npm/bin/npm-cli.js`,
+    npm_config_node_gyp: `${nodePrefix}/lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js`,
+    npm_command: 'install',
+    npm_lifecycle_event: script.event,
+    npm_lifecycle_script: script.command,
+    npm_package_name: pkg.name,
+    npm_package_version: pkg.version,
+    npm_package_json: path.join(pkgDir, 'package.json'),
+  };
+}
+
+/** Every process in the sandbox but us, our parent (the init) and the tracer. */
+function otherPids(spare: Set<number>): number[] {
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (Number.isInteger(pid) && pid > 1 && !spare.has(pid)) pids.push(pid);
+  }
+  return pids;
+}
+
+async function killAll(spare: Set<number>): Promise<number[]> {
+  const killed = new Set<number>();
+  // New children can appear while we kill (a fork bomb); sweep until nothing is left.
+  for (let pass = 0; pass < 100; pass++) {
+    const pids = otherPids(spare);
+    if (pids.length === 0) break;
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+        killed.add(pid);
+      } catch {
+        // Already gone.
+      }
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return [...killed];
+}
+
+/**
+ * A real pipe for the trace (node's own stdio pipes are socketpairs, which strace cannot open
+ * as /dev/stderr). The FIFO's name is removed at once, so no script can open it by path.
+ */
+function openTracePipe(): { reader: net.Socket; writeFd: number } {
+  const dir = fs.mkdtempSync('/tmp/.X11-');
+  const fifo = path.join(dir, 'p');
+  const made = spawnSync('mkfifo', ['-m', '600', fifo]);
+  if (made.status !== 0) throw new Error('cannot create the trace pipe');
+  const readFd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  const writeFd = fs.openSync(fifo, fs.constants.O_WRONLY);
+  fs.rmSync(dir, { recursive: true, force: true });
+  return { reader: new net.Socket({ fd: readFd, readable: true, writable: false }), writeFd };
+}
+
+const ROOT_EXIT = /^(\d+) +\S+ \+\+\+ (?:exited with (\d+)|killed by (SIG\w+))/;
+
+function runScript(plan: RunPlan, pkg: PlannedPackage, script: PlannedScript): Promise<void> {
+  const pkgDir = path.join(plan.projectDir, pkg.location);
+  const { limits } = plan;
+  const startedAt = now();
+  emit({ type: 'script-start', id: script.id, cwd: pkgDir, time: startedAt });
+
+  // The wrapper moves the script's stderr off the tracer's stream before the script starts.
+  const wrapper = ['/bin/sh', '-c', 'exec 2>&3 3>&-; exec /bin/sh -c "$1"', 'sh', script.command];
+  const trace = openTracePipe();
+  const child: ChildProcess = spawn('strace', [...plan.straceArgs, '-o', '/dev/stderr', '--', ...wrapper], {
+    cwd: pkgDir,
+    env: scriptEnv(plan, pkg, script, pkgDir),
+    stdio: ['ignore', 'pipe', trace.writeFd, 'pipe'],
+  });
+  fs.closeSync(trace.writeFd);
+  const spare = new Set([process.pid, process.ppid, child.pid ?? -1]);
+  const stdout = new OutputCapture(limits.outputKeepBytes);
+  const stderr = new OutputCapture(limits.outputKeepBytes);
+  let traceBytes = 0;
+  let rootPid: number | null = null;
+  let rootEndedAt: number | null = null;
+  let exitCode: number | null = null;
+  let signal: string | null = null;
+  let outcome: ScriptOutcome | null = null;
+  let reason: string | undefined;
+  let killedPids: number[] = [];
+  let killing: Promise<void> | null = null;
+  let graceTimer: NodeJS.Timeout | undefined;
+
+  /** Ends every process but us; `why` is absent when the script itself already finished. */
+  const stop = (why: ScriptOutcome | null, message: string): void => {
+    if (killing) return;
+    if (why) outcome ??= why;
+    reason ??= message;
+    killing = killAll(spare).then((pids) => {
+      killedPids = killedPids.concat(pids);
+    });
+  };
+
+  const timeout = setTimeout(
+    () => stop('timeout', `did not finish within ${Math.round(limits.scriptTimeoutMs / 1000)} s`),
+    limits.scriptTimeoutMs,
+  );
+
+  const onOutput = (capture: OutputCapture) => (chunk: Buffer) => {
+    capture.add(chunk);
+    if (stdout.bytes + stderr.bytes > limits.outputLimitBytes) {
+      stop('killed', `printed more than ${Math.round(limits.outputLimitBytes / 1048576)} MiB of output`);
+    }
+  };
+  child.stdout!.on('data', onOutput(stdout));
+  child.stdio[3]!.on('data', onOutput(stderr as OutputCapture));
+
+  let pending = '';
+  const onTraceLine = (line: string): void => {
+    if (rootPid === null) {
+      const pid = /^(\d+) /.exec(line);
+      if (pid) rootPid = Number(pid[1]);
+    }
+    const end = ROOT_EXIT.exec(line);
+    if (end && Number(end[1]) === rootPid && rootEndedAt === null) {
+      rootEndedAt = now();
+      exitCode = end[2] !== undefined ? Number(end[2]) : null;
+      signal = end[3] ?? null;
+      // Whatever is still running now outlived its script: watch it for the grace period, then end it.
+      graceTimer = setTimeout(() => stop(null, 'processes outlived the script'), limits.graceMs);
+    }
+  };
+  trace.reader.on('data', (chunk: Buffer) => {
+    traceBytes += chunk.length;
+    if (traceBytes > limits.traceLimitBytes) {
+      stop('sandbox-error', `produced more than ${Math.round(limits.traceLimitBytes / 1048576)} MiB of trace`);
+      return;
+    }
+    const text = pending + chunk.toString('utf8');
+    const lines = text.split('\n');
+    pending = lines.pop() ?? '';
+    if (lines.length === 0) return;
+    let out = '';
+    for (const line of lines) {
+      onTraceLine(line);
+      out += `T ${script.id} ${line}\n`;
+    }
+    process.stdout.write(out);
+  });
+
+  const drained = (stream: Readable | null): Promise<void> => {
+    if (!stream || stream.closed || stream.destroyed) return Promise.resolve();
+    return Promise.race([once(stream, 'close').then(() => undefined), new Promise<void>((r) => setTimeout(r, 2000).unref())]);
+  };
+  const traceEnded = drained(trace.reader);
+  return new Promise((resolve) => {
+    // 'exit', not 'close': a script that killed the tracer leaves processes holding its pipes open.
+    child.on('exit', async (code, sig) => {
+      clearTimeout(timeout);
+      if (graceTimer) clearTimeout(graceTimer);
+      await killing;
+      // Leftovers must not run on into the next script.
+      const leftovers = await killAll(spare);
+      killedPids = killedPids.concat(leftovers);
+      await Promise.all([traceEnded, drained(child.stdout), drained(child.stdio[3] as Readable)]);
+      if (pending) {
+        onTraceLine(pending);
+        process.stdout.write(`T ${script.id} ${pending}\n`);
+      }
+      if (rootPid === null) {
+        outcome = 'sandbox-error';
+        reason = `the tracer did not start the script (strace exit ${code ?? sig}): ${stderr.result().head.slice(0, 300)}`;
+      } else if (rootEndedAt === null && outcome === null) {
+        outcome = 'sandbox-error';
+        reason = `the tracer ended before the script (strace exit ${code ?? sig})`;
+      }
+      if (outcome === null) outcome = exitCode === 0 ? 'ok' : 'failed';
+      emit({
+        type: 'script-end',
+        id: script.id,
+        time: now(),
+        rootEndedAt: rootEndedAt ?? now(),
+        rootPid,
+        exitCode,
+        signal,
+        outcome,
+        ...(reason !== undefined ? { reason } : {}),
+        killedPids,
+        stdout: stdout.result(),
+        stderr: stderr.result(),
+        traceBytes,
+      });
+      resolve();
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const plan = JSON.parse(fs.readFileSync(planPath, 'utf8')) as RunPlan;
+  const started = Date.now();
+  layOut(plan);
+  emit({ type: 'ready', extractMs: Date.now() - started, time: now() });
+  const byId = new Map(plan.packages.flatMap((pkg) => pkg.scripts.map((script) => [script.id, { pkg, script }] as const)));
+  for (const id of plan.order) {
+    const entry = byId.get(id);
+    if (!entry) continue;
+    try {
+      await runScript(plan, entry.pkg, entry.script);
+    } catch (err) {
+      emit({ type: 'error', message: err instanceof Error ? err.message : String(err), scriptId: id });
+    }
+  }
+  emit({ type: 'done', time: now() });
+  // Stray handles of killed scripts must not keep the sandbox alive.
+  process.exit(0);
+}
+
+main().catch((err: unknown) => {
+  emit({ type: 'error', message: err instanceof Error ? err.message : String(err) });
+  process.exitCode = 3;
+});

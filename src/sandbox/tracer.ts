@@ -1,0 +1,38 @@
+/**
+ * How scripts are traced inside the sandbox. strace runs unprivileged (no capabilities needed to
+ * trace your own children); `--seccomp-bpf` keeps the overhead low by stopping only on the
+ * syscalls listed here. The trace parser (src/trace) understands exactly this output format.
+ */
+export const TRACED_SYSCALLS = [
+  // processes
+  'execve', 'execveat', 'clone', 'clone3', 'fork', 'vfork', 'exit_group', 'setsid', 'setpgid',
+  'chdir', 'fchdir', 'kill', 'tgkill', 'ptrace', 'prctl',
+  // privilege games
+  'setuid', 'setgid', 'setreuid', 'setregid', 'setresuid', 'setresgid', 'capset',
+  // files
+  'open', 'openat', 'openat2', 'creat', 'unlink', 'unlinkat', 'rename', 'renameat', 'renameat2',
+  'mkdir', 'mkdirat', 'rmdir', 'chmod', 'fchmod', 'fchmodat', 'link', 'linkat', 'symlink',
+  'symlinkat', 'truncate', 'access', 'faccessat', 'faccessat2', 'stat', 'lstat', 'newfstatat',
+  'statx', 'readlink', 'readlinkat',
+  // fds that matter (a shell whose stdio is a socket)
+  'dup2', 'dup3',
+  // network
+  'socket', 'connect', 'bind', 'listen', 'accept', 'accept4', 'sendto', 'sendmsg', 'sendmmsg',
+] as const;
+
+/** Bytes of string arguments strace prints (paths, argv, datagram payloads). */
+export const TRACE_STRING_LIMIT = 4096;
+
+/** strace arguments; the traced command follows `--`. */
+export function straceArgs(): string[] {
+  return [
+    '-f', // follow every child, grandchild, daemon
+    '-q', // no attach/detach chatter, but keep `+++ exited with N +++`
+    '-ttt', // unix timestamps with microseconds
+    '-yy', // print paths and socket endpoints for fds
+    '-s', String(TRACE_STRING_LIMIT),
+    '--seccomp-bpf',
+    '-e', 'signal=none',
+    '-e', `trace=${TRACED_SYSCALLS.join(',')}`,
+  ];
+}
