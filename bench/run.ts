@@ -52,9 +52,9 @@ async function repeat(fn: () => Promise<number>, runs = RUNS): Promise<number> {
 async function npmInstall(spec: string, registry: string, cache: string): Promise<number> {
   const project = fs.mkdtempSync(path.join(os.tmpdir(), 'si-bench-npm-'));
   try {
-    fs.writeFileSync(path.join(project, 'package.json'), '{"name":"bench","version":"1.0.0"}');
     // Recent npm skips dependency scripts unless allowed; the comparison is with npm running them.
-    const r = await timed('npm', ['install', spec, `--allow-scripts=${spec}`, '--registry', registry, '--cache', cache, '--no-audit', '--no-fund', '--loglevel=error'], {
+    fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'bench', version: '1.0.0', allowScripts: { [spec]: true } }));
+    const r = await timed('npm', ['install', spec, '--registry', registry, '--cache', cache, '--no-audit', '--no-fund', '--loglevel=error'], {
       cwd: project,
     });
     if (r.code !== 0) throw new Error(`npm install ${spec} failed: ${r.stderr}`);

@@ -98,7 +98,9 @@ export async function runContainer(docker: Docker, opts: RunContainerOptions): P
           Ulimits: [{ Name: 'nofile', Soft: 4096, Hard: 4096 }],
           LogConfig: { Type: 'none', Config: {} },
           IpcMode: 'private',
-        },
+          // A private cgroup namespace: /proc/self/cgroup reads "/" instead of naming the container.
+          CgroupnsMode: 'private',
+        } as Docker.HostConfig,
       });
     } catch (err) {
       throw new SafeInstallError('E_SANDBOX', `could not create the sandbox container: ${describe(err)}`, 'run `safe-install setup` to rebuild the sandbox image, and check `docker info`', {
@@ -196,7 +198,8 @@ async function attachAndRun(docker: Docker, container: Docker.Container, opts: R
   }, deadline);
   try {
     const status = (await container.wait()) as { StatusCode: number };
-    await Promise.race([ended, new Promise((r) => setTimeout(r, 2000))]);
+    // Unref'd: a grace timer must not keep the CLI alive after the work is done.
+    await Promise.race([ended, new Promise((r) => setTimeout(r, 2000).unref())]);
     if (pending) onLine(pending);
     if (timedOut) run.errors.push({ message: `the sandbox did not finish within ${Math.round(deadline / 1000)} s and was killed` });
     else if (status.StatusCode === 137) {

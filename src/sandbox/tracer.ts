@@ -13,7 +13,8 @@ export const TRACED_SYSCALLS = [
   'open', 'openat', 'openat2', 'creat', 'unlink', 'unlinkat', 'rename', 'renameat', 'renameat2',
   'mkdir', 'mkdirat', 'rmdir', 'chmod', 'fchmod', 'fchmodat', 'link', 'linkat', 'symlink',
   'symlinkat', 'truncate', 'access', 'faccessat', 'faccessat2', 'stat', 'lstat', 'newfstatat',
-  'statx', 'readlink', 'readlinkat',
+  // readlink is left out: frequent in toolchains (realpath), and it reveals nothing a probe does not.
+  'statx',
   // fds that matter (a shell whose stdio is a socket)
   'dup2', 'dup3',
   // network
