@@ -74,6 +74,7 @@ export function buildPlan(
       packages: planned,
       order,
       env: baseEnv(),
+      seedFiles: [],
       straceArgs: straceArgs(),
       limits: {
         scriptTimeoutMs: limits.scriptTimeoutMs,

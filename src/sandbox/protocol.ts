@@ -36,6 +36,8 @@ export interface RunPlan {
   order: string[];
   /** Environment every script starts from (npm_* variables are added per script). */
   env: Record<string, string>;
+  /** Files the runner writes before any script runs: the decoy home and the realistic project. */
+  seedFiles: SeedFile[];
   straceArgs: string[];
   limits: {
     scriptTimeoutMs: number;
@@ -48,6 +50,18 @@ export interface RunPlan {
     /** Bytes of trace a script may produce before it is stopped. */
     traceLimitBytes: number;
   };
+}
+
+export interface SeedFile {
+  /** Absolute path inside the sandbox (under the home or the project). */
+  path: string;
+  /** UTF-8 text, or base64 when `encoding` says so (binary decoys: wallets, browser stores). */
+  content: string;
+  encoding?: 'utf8' | 'base64';
+  /** Octal file mode, e.g. `0600`; default `0644`. */
+  mode?: string;
+  /** Modification time (unix seconds), so decoys do not all look created a second ago. */
+  mtime?: number;
 }
 
 export type RunnerMessage =

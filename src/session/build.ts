@@ -9,6 +9,7 @@ import { parseScriptTrace } from '../trace/index.js';
 import type { EventIds } from './ids.js';
 import {
   emptyPackageSession,
+  type Canary,
   type CapturedOutput,
   type PackageInfo,
   type PackageSession,
@@ -26,6 +27,7 @@ export interface BuildChainInput {
   sandbox: SandboxInfo | null;
   ids: EventIds;
   nodePrefix: string;
+  canaries?: Canary[];
 }
 
 const NO_OUTPUT: CapturedOutput = { bytes: 0, head: '', truncated: false };
@@ -112,5 +114,6 @@ export function buildChain(input: BuildChainInput): SessionChain {
     sandbox: input.sandbox,
     packages: input.packages.map((info) => ({ info, session: sessions.get(info.location)! })),
     errors,
+    canaries: input.canaries ?? [],
   };
 }

@@ -95,6 +95,16 @@ export interface ProcessEvent {
   detached: boolean;
   /** File descriptors 0-2 that were replaced by sockets (dup2/dup3 onto stdio). */
   stdioSockets?: { fd: number; socket: string; time: number }[];
+  /** Calls that change identity or privileges, or reach into other processes (setuid*, capset, ptrace, prctl, kill of others). */
+  privilegeCalls?: PrivilegeCall[];
+}
+
+export interface PrivilegeCall {
+  time: number;
+  syscall: string;
+  /** The arguments as strace printed them. */
+  args: string;
+  result: string;
 }
 
 export type FileOperation =
@@ -196,6 +206,20 @@ export interface SandboxInfo {
   network: 'none' | 'monitored';
 }
 
+/**
+ * A decoy secret planted in the sandbox: a value unique to this scan, so seeing it in any
+ * egress proves where the data came from.
+ */
+export interface Canary {
+  id: string;
+  /** The secret value itself (a token, key, password): what exfiltration detection looks for. */
+  value: string;
+  /** Where it was planted: an absolute sandbox path, or `env:NAME`. */
+  source: string;
+  /** What it imitates, e.g. `npm token`, `ssh private key`, `aws secret key`. */
+  kind: string;
+}
+
 /** A whole scan: every package of the tree, and what the scripts of each did. */
 export interface SessionChain {
   id: string;
@@ -207,6 +231,8 @@ export interface SessionChain {
   packages: { info: PackageInfo; session: PackageSession }[];
   /** Faults of the sandbox as a whole (container died, limits), not of one script. */
   errors: { message: string; scriptId?: string }[];
+  /** Decoy secrets planted in the sandbox for this scan (empty when no sandbox ran). */
+  canaries: Canary[];
 }
 
 export function emptyPackageSession(): PackageSession {

@@ -35,6 +35,7 @@ export class ChainBuilder {
       sandbox: { image: 'safe-install-sandbox:test', imageId: 'sha256:abc', containerId: 'c0ffee', network: 'monitored' },
       packages: [],
       errors: [],
+      canaries: [],
     };
   }
 

@@ -15,7 +15,7 @@ import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import path from 'node:path';
 import type { CapturedOutput, ScriptOutcome } from '../../session/types.js';
-import type { PlannedPackage, PlannedScript, RunPlan, RunnerMessage } from '../protocol.js';
+import type { PlannedPackage, PlannedScript, RunPlan, RunnerMessage, SeedFile } from '../protocol.js';
 
 const planPath = process.argv[2] ?? '/opt/.si-input/plan.json';
 const inputDir = path.dirname(planPath);
@@ -52,9 +52,18 @@ class OutputCapture {
 
 function layOut(plan: RunPlan): void {
   fs.mkdirSync(plan.projectDir, { recursive: true });
+  for (const file of plan.seedFiles) seed(file);
   fs.writeFileSync(path.join(plan.projectDir, 'package.json'), `${JSON.stringify(plan.projectPackageJson, null, 2)}\n`);
   for (const pkg of plan.packages) extractPackage(plan, pkg);
   for (const pkg of plan.packages) linkBins(plan, pkg);
+}
+
+function seed(file: SeedFile): void {
+  fs.mkdirSync(path.dirname(file.path), { recursive: true });
+  fs.writeFileSync(file.path, Buffer.from(file.content, file.encoding === 'base64' ? 'base64' : 'utf8'), {
+    mode: Number.parseInt(file.mode ?? '0644', 8),
+  });
+  if (file.mtime !== undefined) fs.utimesSync(file.path, file.mtime, file.mtime);
 }
 
 function extractPackage(plan: RunPlan, pkg: PlannedPackage): void {
