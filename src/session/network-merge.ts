@@ -1,0 +1,163 @@
+/**
+ * Joins what the monitored network saw (the sinkhole: DNS queries, connections with their
+ * payloads) with what the tracer saw (which process called connect()/sendto()). Scripts run
+ * one at a time, so a record's time says which script it belongs to; the destination and
+ * the order of events say which process.
+ */
+import type { SinkholeConnection, SinkholeDns, SinkholeEvent, SinkholeUdp } from '../sandbox/sinkhole/protocol.js';
+import type { EventIds } from './ids.js';
+import type { ConnectionEvent, DnsEvent, ObservedTraffic, PackageSession, ScriptRun } from './types.js';
+
+/** Slack between the two clocks' views of one event (same kernel clock, different observers). */
+const SLACK_S = 0.5;
+
+interface ScriptSlot {
+  script: ScriptRun;
+  session: PackageSession;
+}
+
+export function mergeNetworkEvents(sessions: PackageSession[], events: SinkholeEvent[], ids: EventIds): void {
+  const slots: ScriptSlot[] = sessions
+    .flatMap((session) => session.scripts.map((script) => ({ script, session })))
+    .sort((a, b) => a.script.startedAt - b.script.startedAt);
+  const claimed = new Set<ConnectionEvent>();
+  for (const ev of events) {
+    if (ev.type === 'dns') addDns(slots, ev, ids);
+    else if (ev.type === 'connection') addConnection(slots, ev, ids, claimed);
+    else if (ev.type === 'udp') addDatagram(slots, ev, ids, claimed);
+  }
+  for (const { session } of slots) {
+    session.dns.sort((a, b) => a.time - b.time);
+    session.connections.sort((a, b) => a.time - b.time);
+  }
+}
+
+/** The script running at `time`; a record after the last script's end belongs to the last one. */
+function slotAt(slots: ScriptSlot[], time: number): ScriptSlot | undefined {
+  let found: ScriptSlot | undefined;
+  for (const slot of slots) {
+    if (slot.script.startedAt - SLACK_S <= time) found = slot;
+  }
+  return found;
+}
+
+function addDns(slots: ScriptSlot[], ev: SinkholeDns, ids: EventIds): void {
+  const slot = slotAt(slots, ev.time);
+  if (!slot) return;
+  const asker = slot.session.connections.find(
+    (c) => c.scriptId === slot.script.id && c.port === 53 && Math.abs(c.time - ev.time) < SLACK_S && queryName(c.payload) === ev.name.toLowerCase(),
+  );
+  const dns: DnsEvent = {
+    id: ids.next('d'),
+    scriptId: slot.script.id,
+    processId: asker?.processId ?? slot.script.rootProcess,
+    time: ev.time,
+    name: ev.name,
+    type: ev.qtype,
+    answers: ev.answers,
+  };
+  slot.session.dns.push(dns);
+  if (asker) asker.hostname ??= ev.name;
+}
+
+function addConnection(slots: ScriptSlot[], ev: SinkholeConnection, ids: EventIds, claimed: Set<ConnectionEvent>): void {
+  const slot = slotAt(slots, ev.time);
+  if (!slot) return;
+  const traced = slot.session.connections.find(
+    (c) =>
+      !claimed.has(c) &&
+      c.scriptId === slot.script.id &&
+      c.syscall === 'connect' &&
+      c.protocol === 'tcp' &&
+      c.address === ev.dstIp &&
+      c.port === ev.dstPort &&
+      c.time <= ev.time + SLACK_S,
+  );
+  const observed = observedOf(ev);
+  if (traced) {
+    claimed.add(traced);
+    traced.observed = observed;
+    if (ev.hostname) traced.hostname = ev.hostname;
+    return;
+  }
+  // Seen by the network but not by the tracer (e.g. a process that escaped tracing): keep it.
+  slot.session.connections.push({
+    id: ids.next('n'),
+    scriptId: slot.script.id,
+    processId: slot.script.rootProcess ?? '',
+    time: ev.time,
+    syscall: 'connect',
+    family: ev.dstIp?.includes(':') ? 'inet6' : 'inet',
+    protocol: 'tcp',
+    address: ev.dstIp ?? '',
+    port: ev.dstPort,
+    result: 'ok',
+    ...(ev.hostname ? { hostname: ev.hostname } : {}),
+    observed,
+  });
+}
+
+function addDatagram(slots: ScriptSlot[], ev: SinkholeUdp, ids: EventIds, claimed: Set<ConnectionEvent>): void {
+  const slot = slotAt(slots, ev.time);
+  if (!slot) return;
+  const traced = slot.session.connections.find(
+    (c) => !claimed.has(c) && c.scriptId === slot.script.id && c.protocol === 'udp' && c.address === ev.dstIp && c.port === ev.dstPort && c.time <= ev.time + SLACK_S,
+  );
+  const observed: ObservedTraffic = { protocol: 'raw', firstBytes: ev.payload, bytesReceived: ev.bytes };
+  if (traced) {
+    claimed.add(traced);
+    traced.observed = observed;
+    if (ev.hostname) traced.hostname = ev.hostname;
+    return;
+  }
+  slot.session.connections.push({
+    id: ids.next('n'),
+    scriptId: slot.script.id,
+    processId: slot.script.rootProcess ?? '',
+    time: ev.time,
+    syscall: 'sendto',
+    family: ev.dstIp?.includes(':') ? 'inet6' : 'inet',
+    protocol: 'udp',
+    address: ev.dstIp ?? '',
+    port: ev.dstPort,
+    result: 'ok',
+    ...(ev.hostname ? { hostname: ev.hostname } : {}),
+    observed,
+  });
+}
+
+function observedOf(ev: SinkholeConnection): ObservedTraffic {
+  const observed: ObservedTraffic = {
+    protocol: ev.protocol,
+    firstBytes: ev.firstBytes,
+    bytesReceived: ev.bytesReceived,
+  };
+  if (ev.sni) observed.sni = ev.sni;
+  if (ev.http) {
+    observed.http = {
+      method: ev.http.method,
+      host: ev.http.host,
+      path: ev.http.path,
+      headers: ev.http.headers,
+      body: ev.http.body,
+      bodyBytes: ev.http.bodyBytes,
+      truncated: ev.http.truncated,
+    };
+  }
+  return observed;
+}
+
+/** The query name of a DNS message as the tracer printed its bytes (latin1 string), lowercased. */
+export function queryName(payload: string | undefined): string | null {
+  if (!payload || payload.length < 13) return null;
+  const labels: string[] = [];
+  let i = 12;
+  while (i < payload.length) {
+    const len = payload.charCodeAt(i);
+    if (len === 0) return labels.join('.').toLowerCase();
+    if (len > 63 || i + 1 + len > payload.length) return null;
+    labels.push(payload.slice(i + 1, i + 1 + len));
+    i += 1 + len;
+  }
+  return null;
+}
