@@ -11,7 +11,8 @@ import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import { SafeInstallError, describe } from '../errors/index.js';
 import { onCleanup } from './cleanup.js';
-import { SANDBOX_HOME, SANDBOX_INPUT_DIR, SANDBOX_UID } from './layout.js';
+import { writeCaBundle } from './sinkhole-container.js';
+import { SANDBOX_HOME, SANDBOX_HOSTNAME, SANDBOX_INPUT_DIR, SANDBOX_UID } from './layout.js';
 import { MESSAGE_LINE_PREFIX, TRACE_LINE_PREFIX, type RunPlan, type RunnerMessage } from './protocol.js';
 
 export interface SandboxLimits {
@@ -52,39 +53,65 @@ export interface RunContainerOptions {
   tarballs: Map<string, string>;
   limits?: SandboxLimits;
   hostname?: string;
+  /** The monitored network to join; without it the sandbox has no network at all. */
+  network?: { sinkholeId: string; ca: string };
   onMessage?: (msg: RunnerMessage) => void;
 }
 
+const SYSTEM_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
+/** Host temp folder of the bundle mounted over the system one; its name shows in the sandbox's mount table. */
+export const CA_DIR_PREFIX = 'ca-certificates-';
+
+/** Every TLS stack the scripts may use, pointed at the bundle that also trusts the sinkhole's CA. */
+const CA_ENV = ['NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'REQUESTS_CA_BUNDLE', 'PIP_CERT', 'CURL_CA_BUNDLE', 'GIT_SSL_CAINFO'];
+
 export async function runContainer(docker: Docker, opts: RunContainerOptions): Promise<ContainerRun> {
   const limits = opts.limits ?? DEFAULT_LIMITS;
-  const inputDir = prepareInput(opts.plan, opts.tarballs);
+  const { dir: inputDir, plan: runnerPlan } = prepareInput(opts.plan, opts.tarballs);
+  const binds = [`${inputDir}:${SANDBOX_INPUT_DIR}:ro`];
+  const env = { ...opts.plan.env };
+  let caDir: string | undefined;
+  if (opts.network) {
+    caDir = fs.mkdtempSync(path.join(os.tmpdir(), CA_DIR_PREFIX));
+    fs.chmodSync(caDir, 0o755);
+    binds.push(`${writeCaBundle(caDir, opts.network.ca)}:${SYSTEM_CA_BUNDLE}:ro`);
+    for (const name of CA_ENV) env[name] = SYSTEM_CA_BUNDLE;
+  }
   const sessionLabel = crypto.randomUUID();
   let container: Docker.Container | undefined;
   const dispose = async (): Promise<void> => {
     if (container) await container.remove({ force: true, v: true }).catch(() => undefined);
+    // Unlistable on purpose (prepareInput); only root could remove it as it is.
+    fs.chmodSync(inputDir, 0o700);
     fs.rmSync(inputDir, { recursive: true, force: true });
+    if (caDir) fs.rmSync(caDir, { recursive: true, force: true });
   };
   const unregister = onCleanup(dispose);
   try {
     try {
       container = await docker.createContainer({
         Image: opts.image,
-        Cmd: ['node', '/usr/local/lib/si/runner.mjs', `${SANDBOX_INPUT_DIR}/plan.json`],
+        // tini as /sbin/init (see the Dockerfile): /proc/1 then reads "init", not "docker-init".
+        Cmd: ['/sbin/init', '--', 'node', '/usr/local/lib/si/runner.mjs'],
         User: `${SANDBOX_UID}:${SANDBOX_UID}`,
         WorkingDir: SANDBOX_HOME,
-        Hostname: opts.hostname ?? 'alex-thinkpad',
-        Env: Object.entries(opts.plan.env).map(([k, v]) => `${k}=${v}`),
+        // Joining the sinkhole's namespace, the sandbox takes its hostname, resolv.conf and hosts.
+        ...(opts.network ? {} : { Hostname: opts.hostname ?? SANDBOX_HOSTNAME }),
+        Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+        AttachStdin: true,
         AttachStdout: true,
         AttachStderr: true,
+        OpenStdin: true,
+        StdinOnce: true,
         Tty: false,
         Labels: { 'org.safe-install.session': sessionLabel },
         HostConfig: {
-          Binds: [`${inputDir}:${SANDBOX_INPUT_DIR}:ro`],
-          NetworkMode: 'none',
+          Binds: binds,
+          NetworkMode: opts.network ? `container:${opts.network.sinkholeId}` : 'none',
           CapDrop: ['ALL'],
           SecurityOpt: ['no-new-privileges'],
           ReadonlyRootfs: true,
-          Init: true,
+          Init: false,
           Tmpfs: {
             [SANDBOX_HOME]: `rw,exec,nosuid,nodev,size=${limits.homeBytes},uid=${SANDBOX_UID},gid=${SANDBOX_UID},mode=0755`,
             '/tmp': `rw,exec,nosuid,nodev,size=${limits.tmpBytes},mode=1777`,
@@ -107,19 +134,29 @@ export async function runContainer(docker: Docker, opts: RunContainerOptions): P
         cause: err,
       });
     }
-    return await attachAndRun(docker, container, opts, limits);
+    return await attachAndRun(docker, container, { ...opts, plan: runnerPlan }, limits);
   } finally {
     unregister();
     await dispose();
   }
 }
 
-function prepareInput(plan: RunPlan, tarballs: Map<string, string>): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'safe-install-input-'));
-  // The sandbox user must read the inputs; nothing in them is secret.
-  fs.chmodSync(dir, 0o755);
+/** Prefix of the host folder of a container's inputs (in the OS temp dir). */
+export const INPUT_DIR_PREFIX = 'npm-tarballs-';
+
+/**
+ * The tarballs under random names in a folder that can be entered but not listed (0111, and
+ * the read-only mount stops even an owner from changing that): the runner opens them by the
+ * names the plan gives it, a script cannot find them. The plan itself goes over stdin. The
+ * host folder's name shows in /proc/self/mountinfo, hence a bland one.
+ */
+function prepareInput(plan: RunPlan, tarballs: Map<string, string>): { dir: string; plan: RunPlan } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), INPUT_DIR_PREFIX));
+  const names = new Map<string, string>();
   for (const [name, hostPath] of tarballs) {
-    const dest = path.join(dir, name);
+    const hidden = `${crypto.randomBytes(16).toString('hex')}${path.extname(name)}`;
+    names.set(name, hidden);
+    const dest = path.join(dir, hidden);
     try {
       fs.linkSync(hostPath, dest);
     } catch {
@@ -127,8 +164,8 @@ function prepareInput(plan: RunPlan, tarballs: Map<string, string>): string {
     }
     fs.chmodSync(dest, 0o644);
   }
-  fs.writeFileSync(path.join(dir, 'plan.json'), JSON.stringify(plan), { mode: 0o644 });
-  return dir;
+  fs.chmodSync(dir, 0o111);
+  return { dir, plan: { ...plan, packages: plan.packages.map((p) => ({ ...p, tarball: names.get(p.tarball) ?? p.tarball })) } };
 }
 
 /** The longest a whole session may take before the container is killed from outside. */
@@ -139,7 +176,10 @@ function sessionDeadlineMs(plan: RunPlan): number {
 
 async function attachAndRun(docker: Docker, container: Docker.Container, opts: RunContainerOptions, limits: SandboxLimits): Promise<ContainerRun> {
   const run: ContainerRun = { containerId: container.id, scripts: new Map(), errors: [], finished: false };
-  const stream = await container.attach({ stream: true, stdout: true, stderr: true });
+  // Hijacked, so the plan can go in on stdin (see prepareInput).
+  const stream = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as NodeJS.ReadWriteStream;
+  // A runner that died early resets the socket; wait() and the missing `done` report that.
+  stream.on('error', () => undefined);
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   docker.modem.demuxStream(stream, stdout, stderr);
@@ -185,6 +225,7 @@ async function attachAndRun(docker: Docker, container: Docker.Container, opts: R
   });
   try {
     await container.start();
+    stream.write(`${JSON.stringify(opts.plan)}\n`);
   } catch (err) {
     throw new SafeInstallError('E_SANDBOX', `could not start the sandbox container: ${describe(err)}`, 'check `docker info`; rebuild the image with `safe-install setup --rebuild`', {
       cause: err,

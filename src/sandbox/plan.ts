@@ -21,7 +21,6 @@ export interface BuiltPlan {
 
 /** The environment of an ordinary developer shell; CI variables are never invented. */
 export function baseEnv(): Record<string, string> {
-  const nodeMajor = process.versions.node;
   return {
     HOME: SANDBOX_HOME,
     USER: SANDBOX_USER,
@@ -33,8 +32,7 @@ export function baseEnv(): Record<string, string> {
     TMPDIR: '/tmp',
     npm_config_cache: `${SANDBOX_HOME}/.npm`,
     npm_config_nodedir: SANDBOX_NODE_PREFIX,
-    npm_config_user_agent: `npm/11.6.2 node/v${nodeMajor} linux x64 workspaces/false`,
-    SI_NODE_PREFIX: SANDBOX_NODE_PREFIX,
+    npm_config_user_agent: `npm/11.6.2 node/${process.version} linux x64 workspaces/false`,
   };
 }
 

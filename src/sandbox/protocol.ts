@@ -62,6 +62,12 @@ export interface SeedFile {
   mode?: string;
   /** Modification time (unix seconds), so decoys do not all look created a second ago. */
   mtime?: number;
+  /**
+   * `dir`: a folder (content ignored), for the ones whose mode must differ from 0755 (`~/.ssh`
+   * is 0700) or that are empty (`~/Downloads`). Folders made for files get the newest mtime
+   * of what is in them, as on a disk that has been in use.
+   */
+  type?: 'file' | 'dir';
 }
 
 export type RunnerMessage =

@@ -10,7 +10,7 @@ import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import { SafeInstallError, describe } from '../errors/index.js';
 import { onCleanup } from './cleanup.js';
-import { SANDBOX_UID } from './layout.js';
+import { SANDBOX_RESOLVER, SANDBOX_UID } from './layout.js';
 import type { SinkholeEvent, SinkholeReady } from './sinkhole/protocol.js';
 
 const READY_TIMEOUT_MS = 15_000;
@@ -36,7 +36,7 @@ export async function startSinkhole(docker: Docker, image: string, hostname: str
       HostConfig: {
         NetworkMode: 'none',
         // What the sandbox sees too: the resolver of a systemd machine, and Debian's hosts line.
-        Dns: ['127.0.0.53'],
+        Dns: [SANDBOX_RESOLVER],
         ExtraHosts: [`${hostname}:127.0.1.1`],
         CapDrop: ['ALL'],
         CapAdd: ['NET_ADMIN'],

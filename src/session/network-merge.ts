@@ -161,3 +161,12 @@ export function queryName(payload: string | undefined): string | null {
   }
   return null;
 }
+
+/** What the monitored network could not record is a fault of the sandbox: never silently allowed. */
+export function networkFaults(events: SinkholeEvent[]): { message: string }[] {
+  const stats = events.find((e) => e.type === 'stats');
+  if (!stats || stats.type !== 'stats') return [];
+  const { dns, connections, udp } = stats.dropped;
+  if (dns + connections + udp === 0) return [];
+  return [{ message: `the network flooded the recorder: ${dns} DNS queries, ${connections} connections and ${udp} datagrams were not recorded` }];
+}

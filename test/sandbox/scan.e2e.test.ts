@@ -12,6 +12,7 @@ import { scan, type ScanResult } from '../../src/pipeline/scan.js';
 import { packageRoot } from '../../src/package-root.js';
 import { buildJsonReport } from '../../src/report/json.js';
 import { validateReport } from '../../src/report/schema.js';
+import { CA_DIR_PREFIX, INPUT_DIR_PREFIX } from '../../src/sandbox/container.js';
 import type { PlanLimits } from '../../src/sandbox/plan.js';
 import type { PackageSession, ProcessEvent } from '../../src/session/types.js';
 import { startLocalRegistry } from '../helpers/local-registry.js';
@@ -126,11 +127,15 @@ describe('sandbox scan', () => {
     assert.ok(tcp, 'the TCP connect is recorded');
     assert.equal(tcp.protocol, 'tcp');
     assert.equal(tcp.syscall, 'connect');
-    assert.equal(tcp.result, 'ENETUNREACH');
+    // The monitored network answers: a non-blocking connect is under way, and the sinkhole
+    // (not the internet) accepted it, under the address the script asked for.
+    assert.equal(tcp.result, 'EINPROGRESS');
+    assert.ok(tcp.observed, 'the sinkhole saw the connection');
     const udp = session.connections.find((c) => c.address === '192.0.2.53' && c.port === 53);
     assert.ok(udp, 'the UDP datagram is recorded');
     assert.equal(udp.protocol, 'udp');
     assert.match(udp.payload ?? '', /hello-from-fixture/);
+    assert.equal(result.chain.sandbox?.network, 'monitored');
     const node = session.processes.find((p) => p.id === tcp.processId)!;
     assert.deepEqual(node.argv, ['node', 'connect.js']);
     assert.ok(rules(result, 'net-connect').includes('network-egress'));
@@ -207,7 +212,7 @@ describe('sandbox scan', () => {
     assert.notEqual(result.assessment.verdict, 'allow');
   });
 
-  test('the sandbox is hardened: unprivileged, no capabilities, read-only root, no network, no Docker socket', async () => {
+  test('the sandbox is hardened: unprivileged, no capabilities, read-only root, only the sinkhole to talk to, no Docker socket', async () => {
     const result = await scanFixture('sandbox-probe');
     const script = sessionOf(result, 'sandbox-probe').scripts[0]!;
     const line = /SANDBOX-PROBE (.*)/.exec(script.stdout.head)?.[1];
@@ -221,8 +226,10 @@ describe('sandbox scan', () => {
     assert.equal(facts.writeEtc, 'EROFS');
     assert.equal(facts.writeOwnFolder, 'ok');
     assert.equal(facts.dockerSocket, false);
+    // The sinkhole's namespace has loopback only: every connection ends at the sinkhole, which
+    // accepts it; no interface leads anywhere else.
     assert.deepEqual(facts.interfaces, ['lo']);
-    assert.equal(facts.connect, 'ENETUNREACH');
+    assert.equal(facts.connect, 'connected');
     assert.notEqual(facts.memoryLimit, '9223372036854771712', 'a memory limit is set');
     assert.match(String(facts.pidsLimit), /^\d+$/);
   });
@@ -239,7 +246,7 @@ describe('sandbox scan', () => {
     const docker = new Docker();
     const leftovers = await docker.listContainers({ all: true, filters: JSON.stringify({ label: ['org.safe-install.session'] }) });
     assert.deepEqual(leftovers.map((c) => c.Id), []);
-    const inputs = fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('safe-install-input-') || n.startsWith('safe-install-scan-'));
+    const inputs = fs.readdirSync(os.tmpdir()).filter((n) => [INPUT_DIR_PREFIX, CA_DIR_PREFIX, 'safe-install-scan-'].some((prefix) => n.startsWith(prefix)));
     assert.deepEqual(inputs, []);
   });
 });

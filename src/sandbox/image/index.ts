@@ -29,11 +29,13 @@ export interface EnsureImageOptions {
   onProgress?: ProgressFn;
 }
 
-function sandboxSources(): { dockerfile: string; runner: string } {
+function sandboxSources(): { dockerfile: string; runner: string; sinkhole: string; origdst: string } {
   const root = packageRoot().dir;
   return {
     dockerfile: path.join(root, 'sandbox-images', 'npm', 'Dockerfile'),
     runner: path.join(root, 'dist', 'src', 'sandbox', 'runner', 'runner.js'),
+    sinkhole: path.join(root, 'dist', 'src', 'sandbox', 'sinkhole', 'sinkhole.js'),
+    origdst: path.join(root, 'src', 'sandbox', 'sinkhole', 'native', 'origdst.c'),
   };
 }
 
@@ -61,6 +63,8 @@ export async function ensureSandboxImage(docker: Docker, opts: EnsureImageOption
     .createHash('sha256')
     .update(fs.readFileSync(sources.dockerfile))
     .update(fs.readFileSync(sources.runner))
+    .update(fs.readFileSync(sources.sinkhole))
+    .update(fs.readFileSync(sources.origdst))
     .update(baseId)
     .update(base.hasNode ? 'base-node' : `host-node ${process.version}`)
     .digest('hex')
@@ -74,6 +78,8 @@ export async function ensureSandboxImage(docker: Docker, opts: EnsureImageOption
   try {
     fs.copyFileSync(sources.dockerfile, path.join(context, 'Dockerfile'));
     fs.copyFileSync(sources.runner, path.join(context, 'runner.mjs'));
+    fs.copyFileSync(sources.sinkhole, path.join(context, 'sinkhole.mjs'));
+    fs.copyFileSync(sources.origdst, path.join(context, 'origdst.c'));
     const nodeDir = path.join(context, 'node');
     fs.mkdirSync(nodeDir);
     if (!base.hasNode) {

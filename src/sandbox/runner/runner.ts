@@ -17,8 +17,8 @@ import path from 'node:path';
 import type { CapturedOutput, ScriptOutcome } from '../../session/types.js';
 import type { PlannedPackage, PlannedScript, RunPlan, RunnerMessage, SeedFile } from '../protocol.js';
 
-const planPath = process.argv[2] ?? '/opt/.si-input/plan.json';
-const inputDir = path.dirname(planPath);
+/** Where the tarballs are: the plan names them, the folder cannot be listed (see container.ts). */
+const inputDir = process.argv[2] ?? '/var/cache/private';
 
 function now(): number {
   return Date.now() / 1000;
@@ -52,18 +52,50 @@ class OutputCapture {
 
 function layOut(plan: RunPlan): void {
   fs.mkdirSync(plan.projectDir, { recursive: true });
-  for (const file of plan.seedFiles) seed(file);
+  seedAll(plan.seedFiles, plan.home);
   fs.writeFileSync(path.join(plan.projectDir, 'package.json'), `${JSON.stringify(plan.projectPackageJson, null, 2)}\n`);
   for (const pkg of plan.packages) extractPackage(plan, pkg);
   for (const pkg of plan.packages) linkBins(plan, pkg);
 }
 
-function seed(file: SeedFile): void {
-  fs.mkdirSync(path.dirname(file.path), { recursive: true });
-  fs.writeFileSync(file.path, Buffer.from(file.content, file.encoding === 'base64' ? 'base64' : 'utf8'), {
-    mode: Number.parseInt(file.mode ?? '0644', 8),
-  });
-  if (file.mtime !== undefined) fs.utimesSync(file.path, file.mtime, file.mtime);
+/**
+ * Writes the decoys, then dates every folder under `home` like a disk in use: a folder's
+ * mtime is its own seed's, or else the newest of what it holds. Folders all made a second
+ * ago, around files dated weeks back, would give the decoys away.
+ */
+function seedAll(files: SeedFile[], home: string): void {
+  const folderTimes = new Map<string, number>();
+  const explicit = new Map<string, number>();
+  const note = (file: string, time: number): void => {
+    for (let dir = path.dirname(file); dir === home || dir.startsWith(`${home}/`); dir = path.dirname(dir)) {
+      folderTimes.set(dir, Math.max(folderTimes.get(dir) ?? 0, time));
+    }
+  };
+  for (const file of files) {
+    const mode = Number.parseInt(file.mode ?? (file.type === 'dir' ? '0755' : '0644'), 8);
+    if (file.type === 'dir') {
+      fs.mkdirSync(file.path, { recursive: true });
+      fs.chmodSync(file.path, mode);
+      if (file.mtime !== undefined) explicit.set(file.path, file.mtime);
+    } else {
+      fs.mkdirSync(path.dirname(file.path), { recursive: true });
+      fs.writeFileSync(file.path, Buffer.from(file.content, file.encoding === 'base64' ? 'base64' : 'utf8'), { mode });
+      // writeFileSync's mode is filtered by the umask; decoys need theirs exactly.
+      fs.chmodSync(file.path, mode);
+      if (file.mtime !== undefined) fs.utimesSync(file.path, file.mtime, file.mtime);
+    }
+    if (file.mtime !== undefined) note(file.path, file.mtime);
+  }
+  for (const [dir, time] of explicit) folderTimes.set(dir, Math.max(time, folderTimes.get(dir) ?? 0));
+  // Deepest first, so dating a folder is not undone by dating one inside it.
+  const dirs = [...folderTimes.keys()].sort((a, b) => b.length - a.length);
+  for (const dir of dirs) {
+    try {
+      fs.utimesSync(dir, folderTimes.get(dir)!, folderTimes.get(dir)!);
+    } catch {
+      // A folder the seeds did not create (the home itself on some bases): leave its time.
+    }
+  }
 }
 
 function extractPackage(plan: RunPlan, pkg: PlannedPackage): void {
@@ -115,12 +147,12 @@ function scriptPath(pkgDir: string, basePath: string, nodePrefix: string): strin
   return [...dirs, basePath].join(':');
 }
 
+/** Where node lives (bin/node, lib/node_modules/npm): the runner itself runs on that node. */
+const nodePrefix = path.resolve(path.dirname(process.execPath), '..');
+
 function scriptEnv(plan: RunPlan, pkg: PlannedPackage, script: PlannedScript, pkgDir: string): Record<string, string> {
-  const nodePrefix = plan.env.SI_NODE_PREFIX ?? '/usr/local';
-  const env: Record<string, string> = { ...plan.env };
-  delete env.SI_NODE_PREFIX;
   return {
-    ...env,
+    ...plan.env,
     PATH: scriptPath(pkgDir, plan.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', nodePrefix),
     INIT_CWD: plan.projectDir,
     NODE: `${nodePrefix}/bin/node`,
@@ -315,8 +347,29 @@ function runScript(plan: RunPlan, pkg: PlannedPackage, script: PlannedScript): P
   });
 }
 
+/**
+ * The plan arrives as the first line on stdin, never as a file: a file in the sandbox would
+ * tell every script which values are decoys. Nothing of it is ever on disk.
+ */
+async function readPlan(): Promise<RunPlan> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) {
+    const buf = chunk as Buffer;
+    const end = buf.indexOf(0x0a);
+    chunks.push(end === -1 ? buf : buf.subarray(0, end));
+    if (end !== -1) break;
+  }
+  process.stdin.destroy();
+  // Decoded once at the end: a character split across two chunks must not be mangled.
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (!text) throw new Error('no plan on stdin');
+  return JSON.parse(text) as RunPlan;
+}
+
 async function main(): Promise<void> {
-  const plan = JSON.parse(fs.readFileSync(planPath, 'utf8')) as RunPlan;
+  // What `ps` shows for npm while it runs install scripts.
+  process.title = 'npm install';
+  const plan = await readPlan();
   const started = Date.now();
   layOut(plan);
   emit({ type: 'ready', extractMs: Date.now() - started, time: now() });
