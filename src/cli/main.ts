@@ -19,6 +19,8 @@ commands:
 scan options:
   --json                       print the JSON report (schemaVersion 1) on stdout
   --fail-on review|block       exit 1 on this verdict or worse (default: block; review too without a TTY)
+  --policy FILE                policy file (default: safe-install.config.{yaml,yml,json} or the
+                               "safeInstall" key of package.json here, plus ~/.config/safe-install/)
   --registry URL               npm registry to resolve from
   --script-timeout SECONDS     wall-clock limit per script (default 120)
   --grace SECONDS              how long processes may outlive their script (default 3)

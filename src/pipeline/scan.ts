@@ -7,17 +7,23 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { resolveSpecs } from '../resolve/index.js';
+import { applyPolicy } from '../policy/apply.js';
+import type { Policy } from '../policy/types.js';
 import { assess } from '../rules/index.js';
 import type { Assessment } from '../rules/types.js';
 import { runContainer, type ContainerRun } from '../sandbox/container.js';
 import { connectDocker } from '../sandbox/docker.js';
 import { ensureSandboxImage } from '../sandbox/image/index.js';
-import { SANDBOX_NODE_PREFIX } from '../sandbox/layout.js';
+import { createDecoys, generateRsaKey, realisticPackageJson } from '../sandbox/decoys/index.js';
+import { SANDBOX_HOSTNAME, SANDBOX_NODE_PREFIX, SANDBOX_USER } from '../sandbox/layout.js';
 import { buildPlan, DEFAULT_PLAN_LIMITS, type PlanLimits } from '../sandbox/plan.js';
 import type { RunPlan } from '../sandbox/protocol.js';
 import { buildChain } from '../session/build.js';
+import { mergeNetworkEvents, networkFaults } from '../session/network-merge.js';
+import { startSinkhole } from '../sandbox/sinkhole-container.js';
+import type { SinkholeEvent } from '../sandbox/sinkhole/protocol.js';
 import { EventIds } from '../session/ids.js';
-import type { SandboxInfo, SessionChain } from '../session/types.js';
+import type { Canary, SandboxInfo, SessionChain } from '../session/types.js';
 import type { ProgressListener } from './progress.js';
 
 export interface ScanOptions {
@@ -27,6 +33,8 @@ export interface ScanOptions {
   baseImage?: string;
   limits?: Partial<PlanLimits>;
   onProgress?: ProgressListener;
+  /** Applied to the rules' assessment; load it before calling, so a bad one fails before any work. */
+  policy?: Policy;
 }
 
 export interface ScanResult {
@@ -49,39 +57,65 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
     let plan: RunPlan | null = null;
     let run: ContainerRun | null = null;
     let sandbox: SandboxInfo | null = null;
+    let canaries: Canary[] = [];
+    let networkEvents: SinkholeEvent[] = [];
     const withScripts = tree.packages.filter((p) => Object.keys(p.scripts).length > 0);
     // A tree without install-time code needs no container at all.
     if (withScripts.length > 0) {
+      // The decoy home's RSA key takes a quarter second to make: make it while Docker answers.
+      const rsaKey = generateRsaKey();
+      rsaKey.catch(() => undefined);
       const docker = await connectDocker();
       const image = await ensureSandboxImage(docker, {
         ...(opts.baseImage ? { baseImage: opts.baseImage } : {}),
         onProgress: (message) => progress({ stage: 'image', message }),
       });
-      const built = buildPlan(tree.packages, tree.rootPackageJson, ids, { ...DEFAULT_PLAN_LIMITS, ...opts.limits });
+      // The monitored network starts while the plan and decoys are made.
+      const sinkholeStarting = startSinkhole(docker, image.tag, SANDBOX_HOSTNAME);
+      sinkholeStarting.catch(() => undefined);
+      const built = buildPlan(tree.packages, realisticPackageJson(tree.rootPackageJson), ids, { ...DEFAULT_PLAN_LIMITS, ...opts.limits });
       plan = built.plan;
+      // Fresh decoys for every scan: a value seen leaving proves it left this scan's sandbox.
+      const decoys = createDecoys({
+        home: plan.home,
+        projectDir: plan.projectDir,
+        user: SANDBOX_USER,
+        hostname: SANDBOX_HOSTNAME,
+        projectPackageJson: plan.projectPackageJson,
+        rsaKey: await rsaKey,
+      });
+      plan.seedFiles.push(...decoys.files);
+      plan.env = { ...plan.env, ...decoys.env };
+      canaries = decoys.canaries;
       const total = plan.order.length;
       const where = new Map(plan.packages.flatMap((p) => p.scripts.map((s) => [s.id, { pkg: p, script: s }] as const)));
       let index = 0;
       const startedAtById = new Map<string, number>();
       progress({ stage: 'sandbox', message: `starting the sandbox for ${total} script${total === 1 ? '' : 's'}` });
-      run = await runContainer(docker, {
-        image: image.tag,
-        plan,
-        tarballs: built.tarballs,
-        onMessage: (msg) => {
-          const entry = 'id' in msg ? where.get(msg.id) : undefined;
-          if (!entry) return;
-          const label = `${entry.pkg.name}@${entry.pkg.version}`;
-          if (msg.type === 'script-start') {
-            index += 1;
-            startedAtById.set(msg.id, msg.time);
-            progress({ stage: 'script', index, total, package: label, event: entry.script.event, command: entry.script.command });
-          } else if (msg.type === 'script-end') {
-            progress({ stage: 'script-done', index, total, package: label, event: entry.script.event, outcome: msg.outcome, seconds: msg.time - (startedAtById.get(msg.id) ?? msg.time) });
-          }
-        },
-      });
-      sandbox = { image: image.tag, imageId: image.id, containerId: run.containerId, network: 'none' };
+      const sinkhole = await sinkholeStarting;
+      try {
+        run = await runContainer(docker, {
+          image: image.tag,
+          plan,
+          tarballs: built.tarballs,
+          network: { sinkholeId: sinkhole.id, ca: sinkhole.ready.ca },
+          onMessage: (msg) => {
+            const entry = 'id' in msg ? where.get(msg.id) : undefined;
+            if (!entry) return;
+            const label = `${entry.pkg.name}@${entry.pkg.version}`;
+            if (msg.type === 'script-start') {
+              index += 1;
+              startedAtById.set(msg.id, msg.time);
+              progress({ stage: 'script', index, total, package: label, event: entry.script.event, command: entry.script.command });
+            } else if (msg.type === 'script-end') {
+              progress({ stage: 'script-done', index, total, package: label, event: entry.script.event, outcome: msg.outcome, seconds: msg.time - (startedAtById.get(msg.id) ?? msg.time) });
+            }
+          },
+        });
+      } finally {
+        networkEvents = await sinkhole.stop();
+      }
+      sandbox = { image: image.tag, imageId: image.id, containerId: run.containerId, network: 'monitored' };
     }
     const chain = buildChain({
       id: crypto.randomUUID(),
@@ -92,8 +126,16 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
       sandbox,
       ids,
       nodePrefix: SANDBOX_NODE_PREFIX,
+      canaries,
     });
-    return { chain, assessment: assess(chain) };
+    mergeNetworkEvents(
+      chain.packages.map((p) => p.session),
+      networkEvents,
+      ids,
+    );
+    chain.errors.push(...networkFaults(networkEvents));
+    const assessment = assess(chain);
+    return { chain, assessment: opts.policy ? applyPolicy(assessment, chain, opts.policy) : assessment };
   } finally {
     fs.rmSync(workDir, { recursive: true, force: true });
   }

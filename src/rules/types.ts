@@ -49,10 +49,24 @@ export interface Rule {
   evaluate(ctx: RuleContext): Finding[];
 }
 
+/** A finding the policy hid or changed, kept so reports can show what the policy did and why. */
+export interface SuppressedFinding {
+  /** As the rules reported it. */
+  finding: Finding;
+  /** The policy clause, e.g. `policy packages["esbuild@>=0.20"].allowEgress`, `policy acknowledge[0]`. */
+  by: string;
+  /** Set when the finding was kept with this severity instead of being hidden. */
+  changedTo?: Severity;
+  /** The acknowledgement's reason. */
+  reason?: string;
+}
+
 export interface PackageAssessment {
   location: string;
   verdict: Verdict;
   findings: Finding[];
+  /** What the policy hid or changed; absent when it did nothing to this package. */
+  suppressed?: SuppressedFinding[];
 }
 
 export interface Assessment {
