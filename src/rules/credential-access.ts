@@ -1,7 +1,6 @@
-import type { FileEvent } from '../session/types.js';
 import type { Finding, Rule, Severity } from './types.js';
 import { displayPath } from './paths.js';
-import { classifySecret, type SecretMatch } from './secret-paths.js';
+import { secretAccesses } from './secret-reads.js';
 
 /**
  * Reads of known secret locations (table: ./secret-paths.ts), one finding per file.
@@ -10,24 +9,15 @@ import { classifySecret, type SecretMatch } from './secret-paths.js';
  * - A failed read (ENOENT, EACCES…) is still a finding, one step lower (high → medium): the code
  *   went looking for the secret even though the decoy was not there or not readable.
  * - Existence checks (`probe`: stat/access) are not reads; they belong to `recon`.
+ * - npm reading its own config for `npm run …` is not the package's doing (./secret-reads.ts).
  */
 export const credentialAccessRule: Rule = {
   id: 'credential-access',
-  evaluate({ session, paths }) {
-    const bySecret = new Map<string, { match: SecretMatch; events: FileEvent[] }>();
-    for (const event of session.files) {
-      if (event.op !== 'read') continue;
-      const match = classifySecret(event.path, paths);
-      if (!match) continue;
-      const entry = bySecret.get(match.path) ?? { match, events: [] };
-      entry.events.push(event);
-      bySecret.set(match.path, entry);
-    }
-
+  evaluate(ctx) {
     const findings: Finding[] = [];
-    for (const { match, events } of bySecret.values()) {
+    for (const { match, events } of secretAccesses(ctx)) {
       const succeeded = events.some((event) => event.result === 'ok');
-      const shown = `${displayPath(match.path, { home: paths.home })} (${match.location.label})`;
+      const shown = `${displayPath(match.path, { home: ctx.paths.home })} (${match.location.label})`;
       const errors = [...new Set(events.map((event) => event.result))].join(', ');
       findings.push({
         rule: 'credential-access',
@@ -40,7 +30,7 @@ export const credentialAccessRule: Rule = {
   },
 };
 
-function oneStepLower(severity: Severity): Severity {
+export function oneStepLower(severity: Severity): Severity {
   switch (severity) {
     case 'critical':
       return 'high';

@@ -34,7 +34,8 @@ export const nativeBuildRule: Rule = {
   },
 };
 
-function toolOf(image: RanImage): string | undefined {
+/** The compiler, linker or build driver an image is, if it is one. */
+export function toolOf(image: RanImage): string | undefined {
   for (const name of programNames(image)) {
     const match = TOOLCHAIN.exec(name);
     if (match?.[1]) return match[1];

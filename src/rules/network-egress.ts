@@ -1,24 +1,30 @@
 import type { ConnectionEvent, DnsEvent } from '../session/types.js';
 import type { Finding, Rule } from './types.js';
+import { allowEgressLine } from '../policy/suggest.js';
+import { isInetEgress, isLoopback, isResolverQuery } from './egress.js';
 import { listSome } from './text.js';
 
-/** Syscalls that send something towards a peer; bind/listen/accept only open a door locally. */
-const EGRESS_SYSCALLS = new Set(['connect', 'sendto', 'sendmsg', 'sendmmsg']);
 const SILENT_RESULTS = new Set(['ok', 'EINPROGRESS']);
 
 /**
- * Any DNS lookup or IP connection attempt is egress: the policy that allows destinations comes
- * later, so for now every destination is reported. One finding per destination (`address:port`);
- * DNS lookups of a name that a connection was then made to join that connection's finding.
- * Loopback destinations are `medium`, not `high`: nothing leaves the machine, but on a real host
- * they reach local services (Docker API, databases, dev servers).
+ * Any DNS lookup or IP connection attempt is egress; the policy's `allowEgress` drops the ones
+ * the user allowed. One finding per destination (`address:port`); DNS lookups of a name that a
+ * connection was then made to join that connection's finding, and queries to the sandbox's own
+ * resolver are those lookups, not a destination.
+ *
+ * Severity: reaching a named host is `medium` (review): that is what prebuilt-binary and browser
+ * downloads do, and the message carries the policy lines that would allow it. Secrets leaving
+ * are `exfiltration`, a download run is `download-execute`: those block on their own. A
+ * connection to an address no name led to is `high`: install code that dials a hard-coded IP is
+ * hiding who it talks to. A lookup whose labels carry data (long encoded labels) is `high` too.
+ * Loopback is `medium`: nothing leaves, but on a real host it reaches local services.
  */
 export const networkEgressRule: Rule = {
   id: 'network-egress',
-  evaluate({ session }) {
+  evaluate({ session, pkg }) {
     const destinations = new Map<string, ConnectionEvent[]>();
     for (const event of session.connections) {
-      if ((event.family !== 'inet' && event.family !== 'inet6') || !EGRESS_SYSCALLS.has(event.syscall)) continue;
+      if (!isInetEgress(event) || isResolverQuery(event)) continue;
       const key = destinationOf(event);
       destinations.set(key, [...(destinations.get(key) ?? []), event]);
     }
@@ -38,15 +44,23 @@ export const networkEgressRule: Rule = {
         evidence.push(...(lookups.get(name) ?? []).map((event) => event.id));
         lookups.delete(name);
       }
+      const loopback = events.every((event) => isLoopback(event.address));
+      const names = namesOf(events);
       findings.push({
         rule: 'network-egress',
-        severity: events.every((event) => isLoopback(event.address)) ? 'medium' : 'high',
-        message: connectionMessage(destination, hostname, events),
+        severity: loopback || names.length > 0 ? 'medium' : 'high',
+        message: connectionMessage(destination, hostname, events) + allowHint(pkg, loopback ? [] : names),
         evidence,
       });
     }
     for (const events of lookups.values()) {
-      findings.push({ rule: 'network-egress', severity: 'high', message: lookupMessage(events), evidence: events.map((event) => event.id) });
+      const name = normalizeName(events[0]?.name ?? '');
+      findings.push({
+        rule: 'network-egress',
+        severity: carriesData(name) ? 'high' : 'medium',
+        message: lookupMessage(events) + (carriesData(name) ? ' (its labels look like encoded data)' : allowHint(pkg, [name])),
+        evidence: events.map((event) => event.id),
+      });
     }
     return findings;
   },
@@ -79,7 +93,24 @@ function normalizeName(name: string): string {
   return name.toLowerCase().replace(/\.$/, '');
 }
 
-export function isLoopback(address: string): boolean {
-  const v4 = address.replace(/^::ffff:/i, '');
-  return /^127\./.test(v4) || v4 === '0.0.0.0' || address === '::1' || address === '::';
+/** Every name this destination was reached by: the DNS name, the TLS SNI, the HTTP Host. */
+function namesOf(events: ConnectionEvent[]): string[] {
+  const names = new Set<string>();
+  for (const event of events) {
+    for (const name of [event.hostname, event.observed?.sni, event.observed?.http?.host]) {
+      if (name) names.add(normalizeName(name.replace(/:\d+$/, '')));
+    }
+  }
+  return [...names].filter((name) => !/^[\d.]+$|:/.test(name));
+}
+
+function allowHint(pkg: { name: string; version: string }, names: string[]): string {
+  if (names.length === 0) return '';
+  return ` — the policy line that allows it: ${allowEgressLine(pkg, names)}`;
+}
+
+/** A label of 32+ characters, or 3+ labels of 16+, is data, not a host name. */
+function carriesData(name: string): boolean {
+  const labels = name.split('.');
+  return labels.some((label) => label.length >= 32) || labels.filter((label) => label.length >= 16).length >= 3;
 }

@@ -43,3 +43,16 @@ export function isLifecycleWrapper(process: ProcessEvent, image: RanImage, scrip
     image.argv[image.argv.length - 1] === script.command
   );
 }
+
+/**
+ * The image a process was running at `time`. Before its first exec it ran what its parent ran,
+ * which the event does not keep: its first image stands in.
+ */
+export function imageAt(process: ProcessEvent, time: number): RanImage {
+  let found: RanImage = { index: 0, path: process.exe, argv: process.argv };
+  if (process.images.length > 0) found = { index: 0, path: process.images[0]?.path ?? null, argv: process.images[0]?.argv ?? [] };
+  process.images.forEach((image, index) => {
+    if (image.time <= time) found = { index, path: image.path, argv: image.argv };
+  });
+  return found;
+}

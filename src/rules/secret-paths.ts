@@ -22,11 +22,14 @@ export interface SecretLocation {
   pattern: RegExp;
   /** Severity of a successful read. */
   severity: Severity;
+  /** The package manager's own config: npm reads it whenever a script runs `npm run …`. */
+  packageManagerConfig?: boolean;
 }
 
 export const SECRET_LOCATIONS: readonly SecretLocation[] = [
-  { label: 'npm credentials', scope: 'home', pattern: /^\.npmrc$/, severity: 'high' },
-  { label: 'npm credentials (project)', scope: 'project', pattern: /^\.npmrc$/, severity: 'high' },
+  { label: 'npm credentials', scope: 'home', pattern: /^\.npmrc$/, severity: 'high', packageManagerConfig: true },
+  { label: 'npm credentials (project)', scope: 'project', pattern: /^\.npmrc$/, severity: 'high', packageManagerConfig: true },
+  { label: 'yarn credentials', scope: 'home', pattern: /^\.yarnrc(\.yml)?$/, severity: 'high', packageManagerConfig: true },
   // Host lists, not keys: they reveal where the developer logs in, nothing that unlocks it.
   { label: 'SSH host list', scope: 'home', pattern: /^\.ssh\/(known_hosts(\.old)?|authorized_keys)$/, severity: 'medium' },
   // Keys can have any name (deploy_key, github), so everything else in ~/.ssh counts.
@@ -38,6 +41,24 @@ export const SECRET_LOCATIONS: readonly SecretLocation[] = [
   { label: 'Kubernetes credentials', scope: 'home', pattern: /^\.kube\/config$/, severity: 'high' },
   { label: 'netrc credentials', scope: 'home', pattern: /^\.netrc$/, severity: 'high' },
   { label: 'PyPI credentials', scope: 'home', pattern: /^\.pypirc$/, severity: 'high' },
+  // Index URLs in pip config carry basic-auth credentials for private indexes.
+  { label: 'pip credentials', scope: 'home', pattern: /^(\.config\/pip\/pip\.conf|\.pip\/pip\.conf)$/, severity: 'high' },
+  { label: 'Google Cloud credentials', scope: 'home', pattern: /^\.config\/gcloud\/(.+\.json|credentials\.db|access_tokens\.db|legacy_credentials\/.+)$/, severity: 'high' },
+  { label: 'Azure credentials', scope: 'home', pattern: /^\.azure\/.+/, severity: 'high' },
+  { label: 'Terraform credentials', scope: 'home', pattern: /^\.terraform\.d\/credentials\.tfrc\.json$/, severity: 'high' },
+  { label: 'GnuPG keys', scope: 'home', pattern: /^\.gnupg\/(private-keys-v1\.d\/.+|secring\.gpg|pubring\.kbx)$/, severity: 'high' },
+  {
+    label: 'cryptocurrency wallet',
+    scope: 'home',
+    pattern: /^(\.bitcoin\/wallet\.dat|\.bitcoin\/wallets\/.+|\.ethereum\/keystore\/.+|\.electrum\/wallets\/.+|\.config\/solana\/id\.json|\.config\/Exodus\/.+|\.local\/share\/io\.metamask.*)$/,
+    severity: 'high',
+  },
+  {
+    label: 'browser profile (passwords, cookies)',
+    scope: 'home',
+    pattern: /^(\.config\/(google-chrome|chromium|BraveSoftware\/Brave-Browser|microsoft-edge)\/[^/]+\/(Login Data|Cookies|Web Data|Local State)|\.config\/(google-chrome|chromium|BraveSoftware\/Brave-Browser|microsoft-edge)\/Local State|\.mozilla\/firefox\/[^/]+\/(logins\.json|key4\.db|cookies\.sqlite))$/,
+    severity: 'high',
+  },
   // Templates (.env.example) hold no secrets by convention; a package's own .env is its business.
   {
     label: 'environment file',

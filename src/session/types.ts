@@ -25,6 +25,11 @@ export interface PackageInfo {
   scripts: Partial<Record<LifecycleEvent, string>>;
   /** True when `install` is npm's implicit `node-gyp rebuild` (binding.gyp, no install/preinstall script). */
   implicitNodeGyp: boolean;
+  /**
+   * The install-time scripts of the version published before this one, computed the same way as
+   * `scripts`; null when there is none (a first release), absent when it was not looked up.
+   */
+  previousScripts?: Partial<Record<LifecycleEvent, string>> | null;
   /** Locations of the packages this one depends on (edges out), for ordering and display. */
   dependencies: string[];
   /** Path of the verified tarball on the host. */

@@ -72,6 +72,8 @@ export interface ParsedCall {
   /** Names of the arguments strace prints as `name=value` (clone), null for the others. */
   names: (string | null)[];
   ret: Ret;
+  /** Index in the call text just after the argument list's closing `)`. */
+  argsEnd: number;
 }
 
 const QUOTE = 34;
@@ -110,6 +112,11 @@ function endsAtom(c: number): boolean {
     c === LPAREN ||
     c === QUOTE
   );
+}
+
+/** `<<` never opens a decoration (those start `</`, `<TCP:`, `<pipe:`...): it is strace's shift in masks. */
+function isShift(s: string, i: number): boolean {
+  return s.charCodeAt(i) === LT && s.charCodeAt(i + 1) === LT;
 }
 
 /**
@@ -286,7 +293,12 @@ class ArgParser {
   private atom(): Value {
     const s = this.s;
     const start = this.i;
-    while (this.i < s.length && !endsAtom(s.charCodeAt(this.i))) this.i++;
+    for (;;) {
+      while (this.i < s.length && !endsAtom(s.charCodeAt(this.i))) this.i++;
+      // `1<<CAP_NET_RAW` (capability masks): a shift, not the start of a decoration.
+      if (!isShift(s, this.i)) break;
+      this.i += 2;
+    }
     const text = s.slice(start, this.i);
     const next = s.charCodeAt(this.i);
     if (text.length > 0 && next === LPAREN) {
@@ -314,6 +326,8 @@ class ArgParser {
       const c = s.charCodeAt(i);
       if (c === QUOTE) {
         i = skipString(s, i);
+      } else if (isShift(s, i)) {
+        i += 2;
       } else if (c === LT && i > 0 && !endsAtom(s.charCodeAt(i - 1))) {
         i = scanDecoration(s, i).end;
       } else if (c === SLASH && s.charCodeAt(i + 1) === STAR) {
@@ -398,7 +412,8 @@ export function parseCallText(text: string, wanted = Number.POSITIVE_INFINITY): 
   const parser = new ArgParser(text, 0);
   const { fields, closed } = parser.list(RPAREN, wanted);
   if (!closed) return null;
-  const ret = parseRet(text, parser.i);
+  const argsEnd = parser.i;
+  const ret = parseRet(text, argsEnd);
   if (!ret) return null;
   const args: Value[] = new Array<Value>(fields.length);
   const names: (string | null)[] = new Array<string | null>(fields.length);
@@ -407,7 +422,7 @@ export function parseCallText(text: string, wanted = Number.POSITIVE_INFINITY): 
     args[i] = field.value;
     names[i] = field.name;
   }
-  return { args, names, ret };
+  return { args, names, ret, argsEnd };
 }
 
 /** A top-level argument printed as `name=value`. */

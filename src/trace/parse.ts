@@ -24,6 +24,7 @@ import { bytesToText } from './escapes.js';
 import { FILE_SYSCALLS, dirOf, fileFacts, resolveAt, type FileFacts, type FileSpec } from './files.js';
 import { LineReader, type SyscallLine, type TraceEvent } from './line.js';
 import { NETWORK_SYSCALLS, SocketRegistry, connectionFacts, type ConnectionFacts } from './network.js';
+import { PRIVILEGE_SYSCALLS, privilegeCall } from './privileges.js';
 import { ProcessTable, type Proc, type Task } from './processes.js';
 
 export interface ScriptTraceInput {
@@ -116,6 +117,7 @@ class TraceSession {
       handlers.set(name, { run: this.file, wanted: argsRead(spec) });
     }
     for (const name of NETWORK_SYSCALLS) handlers.set(name, { run: this.network, wanted: ALL });
+    for (const name of PRIVILEGE_SYSCALLS) handlers.set(name, { run: this.privilege, wanted: 1 });
     this.handlers = handlers;
   }
 
@@ -140,7 +142,7 @@ class TraceSession {
     else if (event.kind === 'superseded') this.table.superseded(event.formerTid);
     else if (event.kind === 'syscall') {
       const handler = this.handlers.get(event.name);
-      if (!handler) return; // traced for completeness (kill, prctl, setuid...): no event type yet
+      if (!handler) return; // traced for completeness (setpgid): no event type
       const call = parseCallText(event.text, handler.wanted);
       if (!call) {
         this.unparsed++;
@@ -216,6 +218,13 @@ class TraceSession {
     // Unix socketpairs and pipes on stdio are how node and shells wire children: normal.
     if (!view || (view.family !== 'inet' && view.family !== 'inet6')) return;
     proc.stdioSockets.push({ fd: target, socket: view.text, time: line.time });
+  }
+
+  private privilege(_task: Task, proc: Proc, line: SyscallLine, call: ParsedCall): void {
+    if (this.table.inWrapper(proc)) return;
+    const isOwn = (pid: number): boolean => this.table.isSelfOrDescendant(proc, pid);
+    const recorded = privilegeCall(line.name, line.text, call, line.time, isOwn);
+    if (recorded) proc.privilegeCalls.push(recorded);
   }
 
   private socket(_task: Task, _proc: Proc, _line: SyscallLine, call: ParsedCall): void {

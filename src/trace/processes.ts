@@ -7,7 +7,7 @@
  * parent's fork returns; until that return says whether it is a thread or a process, and whose,
  * its lines wait in a backlog.
  */
-import type { ExecImage, ProcessEvent } from '../session/types.js';
+import type { ExecImage, PrivilegeCall, ProcessEvent } from '../session/types.js';
 import type { TraceEvent } from './line.js';
 
 export interface Proc {
@@ -32,6 +32,7 @@ export interface Proc {
   exitGroup: { time: number; code: number | null } | null;
   detached: boolean;
   stdioSockets: { fd: number; socket: string; time: number }[];
+  privilegeCalls: PrivilegeCall[];
 }
 
 export interface Task {
@@ -143,6 +144,14 @@ export class ProcessTable {
     return true;
   }
 
+  /** True when `pid` is `caller` or one of its descendants (the latest holder of the pid, as pids are reused). */
+  isSelfOrDescendant(caller: Proc, pid: number): boolean {
+    let target: Proc | null = null;
+    for (const p of this.procs) if (p.pid === pid && (!target || p.seq > target.seq)) target = p;
+    for (let p = target; p; p = p.parent) if (p === caller) return true;
+    return false;
+  }
+
   chdir(proc: Proc, dir: string): void {
     proc.cwd = dir;
     proc.movedCwd = true;
@@ -199,6 +208,7 @@ export class ProcessTable {
         detached: p.detached,
       };
       if (p.stdioSockets.length > 0) event.stdioSockets = p.stdioSockets;
+      if (p.privilegeCalls.length > 0) event.privilegeCalls = p.privilegeCalls;
       return event;
     });
   }
@@ -238,6 +248,7 @@ export class ProcessTable {
       exitGroup: null,
       detached: false,
       stdioSockets: [],
+      privilegeCalls: [],
     };
     this.procs.push(proc);
     return proc;

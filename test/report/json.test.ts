@@ -61,10 +61,12 @@ test('json: findings are most severe first and cite only events of the report', 
   const doc = buildJsonReport({ chain, assessment: assess(chain), tool: TOOL });
   const evil = doc.packages[0];
   assert.deepEqual(evil?.findings.map((f) => `${f.severity} ${f.rule}`), [
+    'critical download-execute',
+    'high exfiltration',
     'high credential-access',
     'high network-egress',
-    'high network-egress',
     'medium credential-access',
+    'medium network-egress',
     'medium write-outside-package',
     'medium detached-process',
     'info shell-spawn',

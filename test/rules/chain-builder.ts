@@ -6,6 +6,7 @@ import { EventIds } from '../../src/session/ids.js';
 import { SANDBOX_HOME, SANDBOX_PROJECT_DIR } from '../../src/sandbox/layout.js';
 import {
   emptyPackageSession,
+  type Canary,
   type ConnectionEvent,
   type DnsEvent,
   type FileEvent,
@@ -60,6 +61,13 @@ export class ChainBuilder {
     const session = emptyPackageSession();
     this.chain.packages.push({ info, session });
     return new PackageBuilder(this, info, session);
+  }
+
+  /** Plants a decoy value, as the sandbox's decoy home does. */
+  canary(value: string, source: string, kind = 'npm token'): Canary {
+    const canary: Canary = { id: `c${this.chain.canaries.length + 1}`, value, source, kind };
+    this.chain.canaries.push(canary);
+    return canary;
   }
 
   build(): SessionChain {

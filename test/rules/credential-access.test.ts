@@ -55,3 +55,32 @@ test('credential-access: look-alikes do not fire (own .env, templates, probes, w
   s.file(s.root, 'read', `${HOME}/.sshrc`);
   assert.deepEqual(run(credentialAccessRule, b.build()), []);
 });
+
+test("credential-access: npm reading its own config for `npm run` is not the package's doing", () => {
+  const b = new ChainBuilder();
+  const s = b.pkg('runs-npm').script('postinstall', 'npm run build');
+  const npm = s.process(['npm', 'run', 'build'], { exe: '/usr/local/bin/npm' });
+  s.exec(npm, ['node', '/usr/local/bin/npm', 'run', 'build'], '/usr/local/bin/node');
+  s.file(npm, 'read', `${HOME}/.npmrc`);
+  s.file(npm, 'read', `${PROJECT}/.npmrc`, { result: 'ENOENT' });
+  const cli = s.process(['node', '/usr/local/lib/node_modules/npm/bin/npm-cli.js', 'test'], { exe: '/usr/local/bin/node' });
+  s.file(cli, 'read', `${HOME}/.npmrc`);
+  assert.deepEqual(run(credentialAccessRule, b.build()), []);
+});
+
+test('credential-access: …but it is when npm prints credentials, a look-alike reads them, or data leaves after', () => {
+  const cases: { argv: string[]; egress?: boolean }[] = [
+    { argv: ['node', '/usr/local/bin/npm', 'config', 'get', '//registry.npmjs.org/:_authToken'] },
+    { argv: ['node', `${PROJECT}/node_modules/evil/npm-cli.js`, 'run', 'x'] },
+    { argv: ['node', 'node_modules/npm/bin/npm-cli.js', 'run', 'x'] },
+    { argv: ['node', '/usr/local/bin/npm', 'run', 'build'], egress: true },
+  ];
+  for (const { argv, egress } of cases) {
+    const b = new ChainBuilder();
+    const s = b.pkg('x').script('postinstall', 'npm run build');
+    const npm = s.process(argv, { exe: '/usr/local/bin/node' });
+    const read = s.file(npm, 'read', `${HOME}/.npmrc`);
+    if (egress) s.connect(s.root, '192.0.2.1', 443, { result: 'ok' });
+    assert.deepEqual(run(credentialAccessRule, b.build()).map((f) => f.evidence), [[read.id]], argv.join(' '));
+  }
+});

@@ -23,3 +23,11 @@ test('detached-process: children that end before the script do not fire, even wh
   s.process(['sleep', '1'], { signal: 'SIGTERM', exitCode: null });
   assert.deepEqual(run(detachedProcessRule, b.build()), []);
 });
+
+test('detached-process: says which launcher let it linger', () => {
+  const b = new ChainBuilder();
+  const s = b.pkg('bg').script('postinstall', 'nohup node beacon.js &');
+  const p = s.process(['nohup', 'node', 'beacon.js'], { outlivedScript: true, killedBySandbox: true });
+  s.exec(p, ['node', 'beacon.js'], '/usr/local/bin/node');
+  assert.match(run(detachedProcessRule, b.build())[0]?.message ?? '', /node beacon\.js \(via nohup, outlived the script\)$/);
+});

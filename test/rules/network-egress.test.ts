@@ -4,7 +4,7 @@ import { networkEgressRule } from '../../src/rules/network-egress.js';
 import { ChainBuilder } from './chain-builder.js';
 import { run } from './helpers.js';
 
-test('network-egress: one high finding per destination, with every attempt and the DNS lookup as evidence', () => {
+test('network-egress: one finding per destination, with every attempt and the DNS lookup as evidence; named hosts medium, bare addresses high', () => {
   const b = new ChainBuilder();
   const s = b.pkg('beacon').script('postinstall', 'node beacon.js');
   const lookup = s.dns(s.root, 'collect.evil.example', ['192.0.2.10']);
@@ -15,9 +15,9 @@ test('network-egress: one high finding per destination, with every attempt and t
   const findings = run(networkEgressRule, b.build());
 
   assert.equal(findings.length, 3);
-  assert.ok(findings.every((f) => f.rule === 'network-egress' && f.severity === 'high'));
+  assert.deepEqual(findings.map((f) => [f.rule, f.severity]), [['network-egress', 'medium'], ['network-egress', 'high'], ['network-egress', 'high']]);
   assert.deepEqual(findings[0]?.evidence, [first.id, second.id, lookup.id]);
-  assert.match(findings[0]?.message ?? '', /connects to collect\.evil\.example \(192\.0\.2\.10:443\): 2 attempts, ENETUNREACH, ETIMEDOUT$/);
+  assert.match(findings[0]?.message ?? '', /connects to collect\.evil\.example \(192\.0\.2\.10:443\): 2 attempts, ENETUNREACH, ETIMEDOUT — the policy line that allows it: packages: \{ "beacon@1\.0\.0": \{ allowEgress: \["collect\.evil\.example"\] \} \}$/);
   assert.deepEqual(findings[1]?.evidence, [other.id]);
   assert.match(findings[1]?.message ?? '', /\[2001:db8::1\]:80$/);
   assert.deepEqual(findings[2]?.evidence, [udp.id]);
@@ -30,9 +30,28 @@ test('network-egress: a DNS lookup alone is egress', () => {
   const d = s.dns(null, 'c2VjcmV0.exfil.test', [], 'TXT');
   const findings = run(networkEgressRule, b.build());
   assert.equal(findings.length, 1);
-  assert.equal(findings[0]?.severity, 'high');
+  assert.equal(findings[0]?.severity, 'medium');
   assert.deepEqual(findings[0]?.evidence, [d.id]);
   assert.match(findings[0]?.message ?? '', /looks up c2VjcmV0\.exfil\.test \(TXT\), no answer/);
+});
+
+test('network-egress: a plain lookup is medium; carried data is high', () => {
+  const b = new ChainBuilder();
+  const s = b.pkg('dl').script('postinstall', 'node x.js');
+  s.dns(null, 'downloads.example', ['198.18.0.1']);
+  s.dns(null, 'bnBtX3Rva2VuX2RlY295X3ZhbHVlX2hlcmU.exfil.example', ['198.18.0.2']);
+  const findings = run(networkEgressRule, b.build());
+  assert.deepEqual(findings.map((f) => f.severity), ['medium', 'high']);
+  assert.match(findings[0]?.message ?? '', /allowEgress: \["downloads\.example"\]/);
+  assert.match(findings[1]?.message ?? '', /encoded data/);
+});
+
+test('network-egress: the UDP connect getaddrinfo makes to port 0 and queries to the sandbox resolver are not destinations', () => {
+  const b = new ChainBuilder();
+  const s = b.pkg('resolve').script('postinstall', 'node x.js');
+  s.connect(s.root, '198.18.0.1', 0, { protocol: 'udp', result: 'ok' });
+  s.connect(s.root, '127.0.0.53', 53, { protocol: 'udp', result: 'ok', syscall: 'sendto' });
+  assert.deepEqual(run(networkEgressRule, b.build()), []);
 });
 
 test('network-egress: a connection to loopback is medium', () => {

@@ -1,0 +1,60 @@
+/**
+ * What counts as egress, for every rule that asks "did anything leave after this?": an IP
+ * connection attempt or datagram (connect/send*), and any DNS query (a query carries data too).
+ */
+import { SANDBOX_RESOLVER } from '../sandbox/layout.js';
+import type { ConnectionEvent, DnsEvent, PackageSession } from '../session/types.js';
+
+/** Syscalls that send something towards a peer; bind/listen/accept only open a door locally. */
+export const EGRESS_SYSCALLS = new Set(['connect', 'sendto', 'sendmsg', 'sendmmsg']);
+
+export function isInet(event: ConnectionEvent): boolean {
+  return event.family === 'inet' || event.family === 'inet6';
+}
+
+export function isInetEgress(event: ConnectionEvent): boolean {
+  if (!isInet(event) || !EGRESS_SYSCALLS.has(event.syscall)) return false;
+  // glibc's getaddrinfo connect()s a UDP socket to port 0 of each answer to sort them by
+  // route (RFC 6724): nothing is sent, and nothing can be, since Linux refuses port 0.
+  return !(event.syscall === 'connect' && event.protocol === 'udp' && event.port === 0);
+}
+
+/** Queries to the sandbox's resolver: recorded, by name, as `dns` events. */
+export function isResolverQuery(event: ConnectionEvent): boolean {
+  return event.address === SANDBOX_RESOLVER && event.port === 53;
+}
+
+export function isLoopback(address: string): boolean {
+  const v4 = address.replace(/^::ffff:/i, '');
+  return /^127\./.test(v4) || v4 === '0.0.0.0' || address === '::1' || address === '::';
+}
+
+export interface Egress {
+  id: string;
+  time: number;
+  processId: string | null;
+  /** `collect.evil.test (192.0.2.10:443)`, `192.0.2.1:80`, `DNS c2VjcmV0.exfil.test` */
+  destination: string;
+}
+
+/** Egress that can leave the machine: loopback connections reach local services, not the outside. */
+export function egressOf(session: PackageSession): Egress[] {
+  const out: Egress[] = [];
+  for (const event of session.connections) {
+    if (!isInetEgress(event) || isLoopback(event.address)) continue;
+    out.push({ id: event.id, time: event.time, processId: event.processId, destination: destinationOf(event) });
+  }
+  for (const event of session.dns) out.push(dnsEgress(event));
+  return out.sort((a, b) => a.time - b.time);
+}
+
+export function dnsEgress(event: DnsEvent): Egress {
+  return { id: event.id, time: event.time, processId: event.processId, destination: `DNS ${event.name.replace(/\.$/, '')}` };
+}
+
+export function destinationOf(event: ConnectionEvent): string {
+  const host = event.family === 'inet6' ? `[${event.address}]` : event.address;
+  const where = event.port === null ? host : `${host}:${event.port}`;
+  const name = event.hostname ?? event.observed?.http?.host ?? event.observed?.sni;
+  return name ? `${name} (${where})` : where;
+}
