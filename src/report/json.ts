@@ -4,7 +4,7 @@
  */
 import { SafeInstallError } from '../errors/index.js';
 import type { LifecycleEvent, PackageSession, SandboxInfo, SessionChain } from '../session/types.js';
-import type { Assessment, Finding, Verdict } from '../rules/types.js';
+import type { Assessment, Finding, SuppressedFinding, Verdict } from '../rules/types.js';
 import { sandboxPathsFor } from '../rules/paths.js';
 
 export const REPORT_SCHEMA_VERSION = 1;
@@ -19,6 +19,8 @@ export interface JsonReportPackage {
   resolved: string;
   scripts: Partial<Record<LifecycleEvent, string>>;
   findings: Finding[];
+  /** Added field: findings the policy hid or re-rated, each with the clause that did it. */
+  suppressed: SuppressedFinding[];
   session: PackageSession;
 }
 
@@ -77,6 +79,7 @@ export function buildJsonReport(args: {
       resolved: info.resolved,
       scripts: { ...info.scripts },
       findings: assessed.findings.map((finding) => ({ ...finding, evidence: [...finding.evidence] })),
+      suppressed: structuredClone(assessed.suppressed ?? []),
       session: structuredClone(session),
     };
   });

@@ -59,6 +59,12 @@ function renderPackage(pkg: JsonReportPackage, report: JsonReport, opts: Termina
   for (const finding of [...pkg.findings].sort((a, b) => severityRank(a.severity) - severityRank(b.severity))) {
     lines.push(findingLine(finding, ruleWidth, opts.verbose, paint));
   }
+  // What the policy hid stays visible: a reviewer must see what was accepted, and by which line.
+  for (const { finding, by, changedTo, reason } of pkg.suppressed ?? []) {
+    if (changedTo !== undefined) continue;
+    const why = reason ? `${by}: ${reason}` : by;
+    lines.push(paint('dim', `  allowed  ${finding.rule}  ${finding.message}  (${why})`));
+  }
 
   const paths = sandboxPathsFor(report.sandbox.projectDir, pkg.location);
   const ctx = {

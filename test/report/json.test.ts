@@ -43,7 +43,7 @@ test('json: every package of the tree is listed, quiet ones with an empty sessio
   const doc = report();
   assert.equal(doc.packages.length, 26);
   const [evil, addon, slow, quiet] = doc.packages;
-  assert.deepEqual(Object.keys(evil ?? {}), ['name', 'version', 'integrity', 'verdict', 'location', 'resolved', 'scripts', 'findings', 'session']);
+  assert.deepEqual(Object.keys(evil ?? {}), ['name', 'version', 'integrity', 'verdict', 'location', 'resolved', 'scripts', 'findings', 'suppressed', 'session']);
   assert.equal(evil?.verdict, 'block');
   assert.deepEqual(evil?.scripts, { postinstall: 'node install.js' });
   assert.deepEqual(addon?.scripts, { install: 'node-gyp rebuild' });
@@ -99,4 +99,19 @@ test('json: a chain without a sandbox (nothing to run) reports null image fields
   assert.equal(doc.sandbox.image, null);
   assert.equal(doc.sandbox.network, null);
   assert.ok(!('containerId' in doc.sandbox));
+});
+
+test('json: findings the policy hid are listed under suppressed with the clause, and validate', async () => {
+  const { applyPolicy } = await import('../../src/policy/apply.js');
+  const { validateReport } = await import('../../src/report/schema.js');
+  const { chain } = buildScan();
+  const assessment = applyPolicy(assess(chain), chain, { rules: { 'shell-spawn': 'off' } });
+  const doc = buildJsonReport({ chain, assessment, tool: TOOL });
+  const evil = doc.packages[0]!;
+  assert.ok(!evil.findings.some((f) => f.rule === 'shell-spawn'));
+  assert.deepEqual(evil.suppressed.map((s) => [s.finding.rule, s.by]), [['shell-spawn', 'policy rules["shell-spawn"]']]);
+  assert.deepEqual(validateReport(JSON.parse(JSON.stringify(doc))).errors, []);
+  const { renderTerminal } = await import('../../src/report/terminal.js');
+  const text = renderTerminal(doc, { color: false, verbose: false, width: 200 });
+  assert.match(text, /^ {2}allowed {2}shell-spawn {2}.+ \(policy rules\["shell-spawn"\]\)$/m);
 });
