@@ -21,6 +21,8 @@ import type { RunPlan } from '../sandbox/protocol.js';
 import { buildChain } from '../session/build.js';
 import { mergeNetworkEvents, networkFaults } from '../session/network-merge.js';
 import { startSinkhole } from '../sandbox/sinkhole-container.js';
+import { startForwarder, type Forwarder } from '../sandbox/forwarder.js';
+import { allowedEgressOf } from '../policy/hosts.js';
 import type { SinkholeEvent } from '../sandbox/sinkhole/protocol.js';
 import { EventIds } from '../session/ids.js';
 import type { Canary, SandboxInfo, SessionChain } from '../session/types.js';
@@ -35,6 +37,8 @@ export interface ScanOptions {
   onProgress?: ProgressListener;
   /** Applied to the rules' assessment; load it before calling, so a bad one fails before any work. */
   policy?: Policy;
+  /** Fixed addresses for allowed egress hosts, like `curl --resolve` (forwarder.ts). */
+  egressResolve?: Record<string, string>;
 }
 
 export interface ScanResult {
@@ -46,6 +50,7 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
   const progress = opts.onProgress ?? (() => undefined);
   const startedAt = Date.now() / 1000;
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'safe-install-scan-'));
+  let forwarder: Forwarder | null = null;
   try {
     const tree = await resolveSpecs(opts.specs, {
       workDir,
@@ -71,7 +76,11 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
         onProgress: (message) => progress({ stage: 'image', message }),
       });
       // The monitored network starts while the plan and decoys are made.
-      const sinkholeStarting = startSinkhole(docker, image.tag, SANDBOX_HOSTNAME);
+      // Nothing leaves unless the policy allows it for a package of this session; then only
+      // through the proxy, which checks again.
+      const allow = allowedEgressOf(opts.policy, withScripts);
+      forwarder = allow.length > 0 ? await startForwarder({ allow, ...(opts.egressResolve ? { resolve: opts.egressResolve } : {}) }) : null;
+      const sinkholeStarting = startSinkhole(docker, image.tag, SANDBOX_HOSTNAME, forwarder ? { forward: { allow, dir: forwarder.dir } } : {});
       sinkholeStarting.catch(() => undefined);
       const built = buildPlan(tree.packages, realisticPackageJson(tree.rootPackageJson), ids, { ...DEFAULT_PLAN_LIMITS, ...opts.limits });
       plan = built.plan;
@@ -137,6 +146,7 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
     const assessment = assess(chain);
     return { chain, assessment: opts.policy ? applyPolicy(assessment, chain, opts.policy) : assessment };
   } finally {
+    await forwarder?.stop();
     fs.rmSync(workDir, { recursive: true, force: true });
   }
 }

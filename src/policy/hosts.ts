@@ -4,6 +4,8 @@
  * pattern, because the address alone does not say who is behind it.
  */
 import net from 'node:net';
+import { parsePackageKey, selectorMatches } from './package-key.js';
+import type { Policy } from './types.js';
 
 export interface HostPattern {
   /** Lowercase, without the `*.`. */
@@ -48,4 +50,23 @@ export function hostOfHostHeader(value: string): string {
   const v = value.trim();
   if (v.startsWith('[')) return v.slice(0, v.indexOf(']') + 1);
   return v.replace(/:\d*$/, '');
+}
+
+/**
+ * Every `allowEgress` pattern of the policy entries that select one of these packages: what the
+ * monitored network may forward during a session that runs their scripts. The network cannot
+ * tell which package opened a connection, so this is the union; the rules still judge each
+ * connection against its own package's entries.
+ */
+export function allowedEgressOf(policy: Policy | undefined, packages: readonly { name: string; version: string }[]): HostPattern[] {
+  const patterns = new Map<string, HostPattern>();
+  for (const [key, entry] of Object.entries(policy?.packages ?? {})) {
+    const selector = parsePackageKey(key);
+    if (!selector || !packages.some((pkg) => selectorMatches(selector, pkg))) continue;
+    for (const text of entry.allowEgress ?? []) {
+      const pattern = parseHostPattern(text);
+      if (pattern) patterns.set(`${pattern.wildcard ? '*.' : ''}${pattern.host}:${pattern.port ?? ''}`, pattern);
+    }
+  }
+  return [...patterns.values()];
 }

@@ -11,7 +11,8 @@ import type Docker from 'dockerode';
 import { SafeInstallError, describe } from '../errors/index.js';
 import { onCleanup } from './cleanup.js';
 import { SANDBOX_RESOLVER, SANDBOX_UID } from './layout.js';
-import type { SinkholeEvent, SinkholeReady } from './sinkhole/protocol.js';
+import { FORWARD_MOUNT, FORWARD_SOCKET_NAME } from './forwarder.js';
+import type { SinkholeAllow, SinkholeEvent, SinkholeReady } from './sinkhole/protocol.js';
 
 const READY_TIMEOUT_MS = 15_000;
 
@@ -22,12 +23,19 @@ export interface Sinkhole {
   stop(): Promise<SinkholeEvent[]>;
 }
 
-export async function startSinkhole(docker: Docker, image: string, hostname: string): Promise<Sinkhole> {
+export interface SinkholeOptions {
+  /** Allowed destinations and the host folder of the forwarding proxy's socket (forwarder.ts). */
+  forward?: { allow: SinkholeAllow[]; dir: string };
+}
+
+export async function startSinkhole(docker: Docker, image: string, hostname: string, opts: SinkholeOptions = {}): Promise<Sinkhole> {
   let container: Docker.Container;
+  const forward = opts.forward && opts.forward.allow.length > 0 ? opts.forward : undefined;
   try {
     container = await docker.createContainer({
       Image: image,
       Cmd: ['node', '/usr/local/lib/si/sinkhole.mjs', '--uid', String(SANDBOX_UID)],
+      Env: forward ? [`SINKHOLE_ALLOW=${JSON.stringify(forward.allow)}`, `SINKHOLE_FORWARD=${FORWARD_MOUNT}/${FORWARD_SOCKET_NAME}`] : [],
       User: '0',
       Hostname: hostname,
       AttachStdout: true,
@@ -43,6 +51,8 @@ export async function startSinkhole(docker: Docker, image: string, hostname: str
         SecurityOpt: ['no-new-privileges'],
         ReadonlyRootfs: true,
         Tmpfs: { '/tmp': 'rw,noexec,nosuid,nodev,size=64m' },
+        // Only with allowed egress: the folder holds the proxy's socket and nothing else.
+        Binds: forward ? [`${forward.dir}:${FORWARD_MOUNT}`] : [],
         Sysctls: { 'net.ipv6.conf.all.disable_ipv6': '0', 'net.ipv6.conf.lo.disable_ipv6': '0' },
         Memory: 256 * 1024 ** 2,
         MemorySwap: 256 * 1024 ** 2,

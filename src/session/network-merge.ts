@@ -133,6 +133,7 @@ function observedOf(ev: SinkholeConnection): ObservedTraffic {
     bytesReceived: ev.bytesReceived,
   };
   if (ev.sni) observed.sni = ev.sni;
+  if (ev.forwarded) observed.forwarded = { ...ev.forwarded };
   if (ev.http) {
     observed.http = {
       method: ev.http.method,

@@ -182,6 +182,8 @@ export interface ObservedTraffic {
     truncated: boolean;
   };
   bytesReceived?: number;
+  /** The policy allowed this destination and the connection reached the real host through the forwarding proxy. */
+  forwarded?: { ok: boolean; error?: string; bytesFromHost: number };
 }
 
 export interface DnsEvent {

@@ -112,6 +112,27 @@ export interface SinkholeConnection {
   firstBytes: string;
   /** Every byte received from the client on the wire (encrypted for TLS). */
   bytesReceived: number;
+  /**
+   * Set when the policy allowed this destination and the connection went to the real host
+   * through the forwarding proxy (not answered by the sinkhole). Forwarded TLS is not
+   * decrypted: the client talks to the real server, so only the SNI and sizes are known.
+   */
+  forwarded?: SinkholeForwarded;
+}
+
+export interface SinkholeForwarded {
+  /** False when the proxy refused or could not reach the host; `error` says why. */
+  ok: boolean;
+  error?: string;
+  /** Bytes from the real host back to the client. */
+  bytesFromHost: number;
+}
+
+/** One allowed destination, as the sinkhole receives it: a name or `*.suffix`, and an optional port. */
+export interface SinkholeAllow {
+  host: string;
+  wildcard: boolean;
+  port?: number;
 }
 
 export interface SinkholeUdp {

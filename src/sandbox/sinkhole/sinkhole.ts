@@ -25,7 +25,9 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import type {
+  SinkholeAllow,
   SinkholeConnection,
+  SinkholeForwarded,
   SinkholeEvent,
   SinkholeHttpRequest,
   SinkholePorts,
@@ -52,6 +54,14 @@ interface Config {
   uid: number;
   ports: SinkholePorts;
   workDir: string;
+  /** Destinations the policy lets reach the real host, through the host's forwarding proxy. */
+  forward: Forwarding | null;
+}
+
+interface Forwarding {
+  allow: SinkholeAllow[];
+  /** Unix socket of the proxy, mounted from the host; nothing else of the host is reachable. */
+  socket: string;
 }
 
 interface Endpoint {
@@ -145,7 +155,14 @@ function readConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
       udp: flag('udp-port', 'SINKHOLE_UDP_PORT', 15002),
     },
     workDir: env.SINKHOLE_DIR ?? '/tmp/.sinkhole',
+    forward: env.SINKHOLE_FORWARD && env.SINKHOLE_ALLOW ? { socket: env.SINKHOLE_FORWARD, allow: JSON.parse(env.SINKHOLE_ALLOW) as SinkholeAllow[] } : null,
   };
+}
+
+function isAllowed(allow: SinkholeAllow[], name: string, port: number | null): boolean {
+  const host = name.trim().toLowerCase().replace(/\.$/, '');
+  if (host === '' || net.isIP(host) !== 0) return false;
+  return allow.some((a) => (a.port === undefined || a.port === port) && (a.wildcard ? host.endsWith(`.${a.host}`) : host === a.host));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -830,6 +847,32 @@ class HttpCapture {
   }
 }
 
+/** A connection through the host's proxy, once the proxy said `OK`; paused, for the caller to resume. */
+function openTunnel(socketPath: string, host: string, port: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const tunnel = net.connect(socketPath);
+    let reply = Buffer.alloc(0);
+    tunnel.on('error', (err: Error & { code?: string }) => reject(new Error(`forwarding proxy: ${err.code ?? err.message}`)));
+    const onData = (chunk: Buffer): void => {
+      reply = Buffer.concat([reply, chunk]);
+      const newline = reply.indexOf(0x0a);
+      if (newline < 0) return;
+      tunnel.off('data', onData);
+      tunnel.pause();
+      const line = reply.subarray(0, newline).toString('utf8');
+      const rest = reply.subarray(newline + 1);
+      if (rest.length > 0) tunnel.unshift(rest);
+      if (line === 'OK') resolve(tunnel);
+      else {
+        tunnel.destroy();
+        reject(new Error(line.replace(/^ERR ?/, '') || 'refused'));
+      }
+    };
+    tunnel.on('data', onData);
+    tunnel.write(`${JSON.stringify({ host, port })}\n`);
+  });
+}
+
 function authorityOf(target: string): string {
   try {
     return /^[a-z][a-z0-9+.-]*:\/\//i.test(target) ? new URL(target).host : '';
@@ -844,6 +887,7 @@ class TcpSession {
   sni: string | undefined;
   tls: SinkholeConnection['tls'];
   http: HttpCapture | undefined;
+  forwarded: SinkholeForwarded | undefined;
   readonly firstBytes = new ByteHead(FIRST_BYTES_CAP);
   /** Read at accept: a destroyed socket no longer knows it. */
   private readonly clientPort: number;
@@ -863,6 +907,11 @@ class TcpSession {
 
   get isFinished(): boolean {
     return this.finished;
+  }
+
+  /** A forwarded connection lives as long as the client and the real host keep it open. */
+  keepOpen(): void {
+    clearTimeout(this.timer);
   }
 
   finish(reason: SinkholeConnection['endReason']): void {
@@ -889,6 +938,7 @@ class TcpSession {
       ...(this.sni !== undefined ? { sni: this.sni } : {}),
       ...(this.tls ? { tls: this.tls } : {}),
       ...(this.http ? { http: this.http.record() } : {}),
+      ...(this.forwarded ? { forwarded: { ...this.forwarded } } : {}),
       firstBytes: this.firstBytes.bytes().toString('base64'),
       bytesReceived: this.socket.bytesRead,
     };
@@ -906,6 +956,7 @@ class TcpCatcher {
     private readonly fake: FakeAddresses,
     private readonly origDst: OrigDst | null,
     private readonly ca: Promise<CertificateAuthority>,
+    private readonly forward: Forwarding | null,
   ) {
     this.httpServer = http.createServer({ maxHeaderSize: 64 * 1024, requestTimeout: 0, keepAliveTimeout: 1000 }, (req, res) => this.onRequest(req, res));
     // Not HTTP after all (or broken HTTP): the record keeps its first bytes as a raw stream's.
@@ -923,6 +974,10 @@ class TcpCatcher {
     this.sessions.add(session);
     this.bySocket.set(socket, session);
     socket.on('close', () => session.finish('closed'));
+    if (this.forward && dst && session.hostname && isAllowed(this.forward.allow, session.hostname, dst.port)) {
+      this.forwardConnection(session, this.forward, dst.port);
+      return;
+    }
     const head: Buffer[] = [];
     const record = (chunk: Buffer): void => {
       head.push(chunk);
@@ -933,6 +988,151 @@ class TcpCatcher {
       else if (kind === 'http') this.serveHttp(session, socket);
       else this.swallow(session, socket);
     });
+  }
+
+  /**
+   * An allowed destination: the bytes go to the real host through the proxy on the host side,
+   * recorded on the way. Before anything is sent, the names the client states (TLS SNI, HTTP
+   * Host) must be allowed too: a client that resolved an allowed name and then asks the server
+   * for another (domain fronting) is not forwarded. TLS is passed through, not decrypted.
+   */
+  private forwardConnection(session: TcpSession, forward: Forwarding, port: number): void {
+    session.keepOpen();
+    const client = session.socket;
+    const head: Buffer[] = [];
+    let started = false;
+    const refuse = (error: string): void => {
+      session.forwarded = { ok: false, error, bytesFromHost: 0 };
+      session.finish('closed');
+    };
+    const start = (): void => {
+      if (started || session.isFinished) return;
+      started = true;
+      clearTimeout(timer);
+      client.off('data', onData);
+      client.pause();
+      const bytes = Buffer.concat(head);
+      const kind = bytes.length > 0 ? sniff(bytes, true) : 'raw';
+      if (kind === 'tls') {
+        session.protocol = 'tls';
+        session.sni = parseSni(bytes) ?? undefined;
+        if (session.sni !== undefined && !isAllowed(forward.allow, session.sni, port)) return refuse(`TLS server name ${session.sni} is not allowed`);
+      } else if (kind === 'http') {
+        session.protocol = 'http';
+        // Every request on the connection is checked, not just the first: keep-alive would
+        // otherwise let a second request name another host.
+        client.unshift(bytes);
+        this.forwardHttp(session, forward, port);
+        return;
+      }
+      this.pipeToProxy(session, forward, port, bytes);
+    };
+    const onData = (chunk: Buffer): void => {
+      head.push(chunk);
+      session.firstBytes.add(chunk);
+      const kind = sniff(Buffer.concat(head), true);
+      if (kind !== 'more' || Buffer.concat(head).length >= TLS_RECORD_CAP) start();
+    };
+    // A protocol where the server speaks first sends nothing: forward it after a moment.
+    const timer = setTimeout(start, SNIFF_WAIT_MS);
+    client.on('data', onData);
+  }
+
+  /** Plain HTTP to an allowed host: request by request, each one's Host checked and recorded. */
+  private forwardHttp(session: TcpSession, forward: Forwarding, port: number): void {
+    const forwarded: SinkholeForwarded = { ok: false, bytesFromHost: 0 };
+    session.forwarded = forwarded;
+    const server = http.createServer({ maxHeaderSize: 64 * 1024, requestTimeout: 0 }, (req, res) => {
+      const capture = session.http ? undefined : new HttpCapture(req);
+      if (capture) session.http = capture;
+      // Read only once the tunnel is up (below), so the body reaches the host too.
+      const listen = (): void => {
+        req.on('data', (chunk: Buffer) => capture?.addBody(chunk));
+        req.on('end', () => capture && (capture.complete = true));
+      };
+      const host = (req.headers.host ?? '').replace(/:\d*$/, '');
+      if (host !== '' && !isAllowed(forward.allow, host, port)) {
+        forwarded.error = `HTTP Host ${host} is not allowed`;
+        listen();
+        res.writeHead(421, { 'Content-Length': '0', Connection: 'close' });
+        res.end();
+        return;
+      }
+      openTunnel(forward.socket, session.hostname ?? host, port).then(
+        (tunnel) => {
+          forwarded.ok = true;
+          const upstream = http.request({ createConnection: () => tunnel, method: req.method, path: req.url, headers: req.headers, setHost: false });
+          upstream.on('response', (response) => {
+            res.writeHead(response.statusCode ?? 502, response.headers);
+            response.on('data', (chunk: Buffer) => (forwarded.bytesFromHost += chunk.length));
+            response.pipe(res);
+          });
+          upstream.on('error', (err: Error & { code?: string }) => {
+            forwarded.error ??= err.code ?? err.message;
+            res.destroy();
+          });
+          listen();
+          req.pipe(upstream);
+          // Paused by openTunnel so that nothing the host sent was emitted before the client listened.
+          tunnel.resume();
+        },
+        (err: Error) => {
+          forwarded.error ??= err.message;
+          listen();
+          res.writeHead(502, { 'Content-Length': '0', Connection: 'close' });
+          res.end();
+        },
+      );
+    });
+    server.on('clientError', (_err, socket: net.Socket) => socket.destroy());
+    server.emit('connection', session.socket);
+    session.socket.resume();
+  }
+
+  private pipeToProxy(session: TcpSession, forward: Forwarding, port: number, head: Buffer): void {
+    const client = session.socket;
+    const upstream = net.connect(forward.socket);
+    const forwarded: SinkholeForwarded = { ok: false, bytesFromHost: 0 };
+    session.forwarded = forwarded;
+    let reply = '';
+    upstream.on('error', (err: Error & { code?: string }) => {
+      forwarded.error ??= `forwarding proxy: ${err.code ?? err.message}`;
+      client.destroy();
+    });
+    upstream.on('close', () => client.end());
+    client.on('close', () => upstream.destroy());
+    const onReply = (chunk: Buffer): void => {
+      const text = reply + chunk.toString('latin1');
+      const newline = text.indexOf('\n');
+      if (newline < 0) {
+        reply = text.slice(0, 512);
+        return;
+      }
+      upstream.off('data', onReply);
+      const line = text.slice(0, newline);
+      if (line !== 'OK') {
+        forwarded.error = line.replace(/^ERR ?/, '') || 'refused';
+        upstream.destroy();
+        client.destroy();
+        return;
+      }
+      forwarded.ok = true;
+      const rest = Buffer.from(text.slice(newline + 1), 'latin1');
+      if (rest.length > 0) {
+        forwarded.bytesFromHost += rest.length;
+        client.write(rest);
+      }
+      upstream.on('data', (data: Buffer) => {
+        forwarded.bytesFromHost += data.length;
+      });
+      upstream.pipe(client);
+      if (head.length > 0) upstream.write(head);
+      client.on('data', (data: Buffer) => session.firstBytes.add(data));
+      client.pipe(upstream);
+      client.resume();
+    };
+    upstream.on('data', onReply);
+    upstream.write(`${JSON.stringify({ host: session.hostname, port })}\n`);
   }
 
   /** Records every connection still open, for a clean shutdown. */
@@ -1033,7 +1233,7 @@ async function main(): Promise<void> {
   // The CA is only needed for the first TLS connection: generate it while everything else starts.
   const ca = CertificateAuthority.create(path.join(cfg.workDir, 'ca'));
   ca.catch(() => undefined);
-  const tcp = new TcpCatcher(cfg.ports.tcp, fake, origDst, ca);
+  const tcp = new TcpCatcher(cfg.ports.tcp, fake, origDst, ca, cfg.forward);
   process.on('SIGTERM', () => shutdown(tcp));
   process.on('SIGINT', () => shutdown(tcp));
   // Decided once, before anything listens: AAAA answers and v6 listeners follow the namespace.
