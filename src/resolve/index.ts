@@ -19,6 +19,7 @@ import { prepareSpecs } from './local-specs.js';
 import { loadNpmLibs } from './npm-libs.js';
 import { effectiveCache, effectiveRegistry, npmOptions } from './options.js';
 import { scriptOrder } from './script-order.js';
+import { addPreviousScripts } from './previous-scripts.js';
 
 export { DEFAULT_REGISTRY } from './options.js';
 
@@ -99,6 +100,7 @@ export async function resolveSpecs(specs: string[], opts: ResolveOptions): Promi
         tarball: f.tarball,
       };
     });
+    await addPreviousScripts(packages, libs, npm);
     return { packages: scriptOrder(packages), rootPackageJson: rootPackageJson(tree) };
   } catch (err) {
     if (err instanceof SafeInstallError) throw err;
