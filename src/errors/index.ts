@@ -15,6 +15,8 @@ export type ErrorCode =
   | 'E_IMAGE_BUILD'
   | 'E_SANDBOX'
   | 'E_POLICY'
+  | 'E_GIT'
+  | 'E_LOCKFILE'
   | 'E_INTERNAL';
 
 export class SafeInstallError extends Error {

@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { fileAt, resolveBase } from '../../src/ci/git.js';
+import { lockfileDelta } from '../../src/ci/gate.js';
+import { isSafeInstallError } from '../../src/errors/index.js';
+
+const dirs: string[] = [];
+after(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
+function repo(): { dir: string; git: (...args: string[]) => string; commit: (file: string, text: string) => string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'si-ci-git-'));
+  dirs.push(dir);
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.invalid', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.invalid' } }).trim();
+  git('init', '-q', '-b', 'main');
+  const commit = (file: string, text: string) => {
+    fs.writeFileSync(path.join(dir, file), text);
+    git('add', file);
+    git('commit', '-q', '-m', `edit ${file}`);
+    return git('rev-parse', 'HEAD');
+  };
+  return { dir, git, commit };
+}
+
+const lock = (deps: Record<string, string>) =>
+  JSON.stringify({ lockfileVersion: 3, packages: { '': {}, ...Object.fromEntries(Object.entries(deps).map(([n, v]) => [`node_modules/${n}`, { version: v, integrity: `sha512-${n}${v}` }])) } }, null, 2);
+
+test('base: --base, then the PR target, then origin/HEAD, then HEAD~1, then nothing', async () => {
+  const r = repo();
+  assert.deepEqual(await resolveBase(r.dir, undefined, {}), { ref: '(none)', commit: null, reason: 'no commits yet: every locked package is new' });
+  const first = r.commit('package-lock.json', lock({ a: '1.0.0' }));
+  assert.equal((await resolveBase(r.dir, undefined, {})).commit, first);
+  const second = r.commit('package-lock.json', lock({ a: '1.1.0' }));
+  assert.deepEqual(await resolveBase(r.dir, undefined, {}), { ref: 'HEAD~1', commit: first, reason: 'the previous commit (no other base found)' });
+  // A "remote" default branch at the first commit: a feature branch compares with its fork point.
+  r.git('update-ref', 'refs/remotes/origin/main', first);
+  r.git('symbolic-ref', 'refs/remotes/origin/HEAD', 'refs/remotes/origin/main');
+  assert.equal((await resolveBase(r.dir, undefined, {})).ref, 'origin/HEAD');
+  assert.equal((await resolveBase(r.dir, undefined, { GITHUB_BASE_REF: 'main' })).reason, 'merge-base with the pull request target (GITHUB_BASE_REF)');
+  assert.equal((await resolveBase(r.dir, 'HEAD', {})).commit, second);
+  await assert.rejects(resolveBase(r.dir, 'no-such-ref', {}), (err: unknown) => isSafeInstallError(err) && err.code === 'E_GIT' && /fetch-depth/.test(err.hint));
+  assert.equal(await fileAt(r.dir, first, 'missing.json'), null);
+});
+
+test('lockfileDelta: only what changed since the base; requirements changes are noted, not allowed silently', async () => {
+  const r = repo();
+  r.commit('package-lock.json', lock({ a: '1.0.0', b: '1.0.0' }));
+  fs.writeFileSync(path.join(r.dir, 'package-lock.json'), lock({ a: '1.0.0', b: '2.0.0', c: '0.1.0' }));
+  fs.writeFileSync(path.join(r.dir, 'requirements-dev.txt'), 'requests==2.0\n');
+  const delta = await lockfileDelta({ cwd: r.dir, base: 'HEAD', env: {} });
+  assert.deepEqual(delta.changes.map((c) => `${c.kind} ${c.pkg.name}@${c.pkg.version}:${c.pkg.line}`), ['changed b@2.0.0:9', 'added c@0.1.0:13']);
+  assert.deepEqual(delta.notes, ['requirements-dev.txt changed but was not sandboxed: safe-install has no pip front-end yet']);
+  fs.writeFileSync(path.join(r.dir, 'package-lock.json'), lock({ a: '1.0.0', b: '1.0.0' }));
+  assert.deepEqual((await lockfileDelta({ cwd: r.dir, base: 'HEAD', env: {} })).changes, []);
+  fs.rmSync(path.join(r.dir, 'package-lock.json'));
+  await assert.rejects(lockfileDelta({ cwd: r.dir, base: 'HEAD', env: {} }), (err: unknown) => isSafeInstallError(err) && err.code === 'E_LOCKFILE');
+  const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'si-ci-nogit-'));
+  dirs.push(outside);
+  await assert.rejects(lockfileDelta({ cwd: outside, env: {} }), (err: unknown) => isSafeInstallError(err) && err.code === 'E_GIT');
+});
