@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'E_POLICY'
   | 'E_GIT'
   | 'E_LOCKFILE'
+  | 'E_RECORD'
   | 'E_INTERNAL';
 
 export class SafeInstallError extends Error {
