@@ -7,6 +7,7 @@ import type { ConnectionEvent, DnsEvent, FileEvent, FileOperation, PackageSessio
 import type { Severity } from '../rules/types.js';
 import { displayPath, isInside, isInTmp, type SandboxPaths } from '../rules/paths.js';
 import { formatArgv, plural } from '../rules/text.js';
+import { isResolverQuery } from '../rules/egress.js';
 import { severityRank } from '../rules/verdict.js';
 import type { TreeItem } from './tree.js';
 
@@ -191,10 +192,18 @@ const QUIET_RESULTS = new Set(['ok', 'EINPROGRESS']);
 
 function connectionEntries(events: readonly ConnectionEvent[], ctx: TreeContext): Entry[] {
   // Unix/netlink sockets are node's stdio pipes and libc lookups: noise unless asked for or cited.
-  const shown = events.filter((e) => ctx.verbose || e.family === 'inet' || e.family === 'inet6' || ctx.evidence.has(e.id));
+  // So is the resolver's plumbing: queries to the sandbox resolver are shown as `looks up`, and
+  // getaddrinfo's UDP connect to port 0 of each answer sends nothing.
+  const shown = events.filter(
+    (e) => ctx.verbose || ctx.evidence.has(e.id) || ((e.family === 'inet' || e.family === 'inet6') && !isResolverQuery(e) && !isRouteCheck(e)),
+  );
   return collapse(shown, (e) => `${e.syscall}\0${e.family}\0${e.address}\0${e.port}\0${e.result}`).map((line) =>
     entryFor(line, connectionLabel(line.events), ctx),
   );
+}
+
+function isRouteCheck(event: ConnectionEvent): boolean {
+  return event.syscall === 'connect' && event.protocol === 'udp' && event.port === 0;
 }
 
 function connectionLabel(events: readonly ConnectionEvent[]): string {

@@ -32,21 +32,33 @@ export function mergeNetworkEvents(sessions: PackageSession[], events: SinkholeE
   }
 }
 
-/** The script running at `time`; a record after the last script's end belongs to the last one. */
-function slotAt(slots: ScriptSlot[], time: number): ScriptSlot | undefined {
-  let found: ScriptSlot | undefined;
-  for (const slot of slots) {
-    if (slot.script.startedAt - SLACK_S <= time) found = slot;
-  }
-  return found;
+/**
+ * The script a record belongs to. Scripts run one after another, but a record can land in the
+ * slack between two of them (the last request of one script, the first lookup of the next):
+ * among the scripts whose window (start to the next one's start, give or take the slack)
+ * holds the time, the one whose trace has the matching call wins; else the one whose window
+ * holds it exactly; a record after the last script's start belongs to the last one.
+ */
+function slotFor(slots: ScriptSlot[], time: number, traced: (slot: ScriptSlot) => boolean): ScriptSlot | undefined {
+  const candidates = slots.filter((slot, i) => {
+    const next = slots[i + 1]?.script.startedAt ?? Number.POSITIVE_INFINITY;
+    return slot.script.startedAt - SLACK_S <= time && time <= next + SLACK_S;
+  });
+  const exact = (slot: ScriptSlot): boolean => {
+    const next = slots[slots.indexOf(slot) + 1]?.script.startedAt ?? Number.POSITIVE_INFINITY;
+    return slot.script.startedAt <= time && time < next;
+  };
+  return candidates.find(traced) ?? candidates.find(exact) ?? candidates[candidates.length - 1];
 }
 
 function addDns(slots: ScriptSlot[], ev: SinkholeDns, ids: EventIds): void {
-  const slot = slotAt(slots, ev.time);
+  const askerIn = (slot: ScriptSlot): ConnectionEvent | undefined =>
+    slot.session.connections.find(
+      (c) => c.scriptId === slot.script.id && c.port === 53 && Math.abs(c.time - ev.time) < SLACK_S && queryName(c.payload) === ev.name.toLowerCase(),
+    );
+  const slot = slotFor(slots, ev.time, (candidate) => askerIn(candidate) !== undefined);
   if (!slot) return;
-  const asker = slot.session.connections.find(
-    (c) => c.scriptId === slot.script.id && c.port === 53 && Math.abs(c.time - ev.time) < SLACK_S && queryName(c.payload) === ev.name.toLowerCase(),
-  );
+  const asker = askerIn(slot);
   const dns: DnsEvent = {
     id: ids.next('d'),
     scriptId: slot.script.id,
@@ -61,18 +73,20 @@ function addDns(slots: ScriptSlot[], ev: SinkholeDns, ids: EventIds): void {
 }
 
 function addConnection(slots: ScriptSlot[], ev: SinkholeConnection, ids: EventIds, claimed: Set<ConnectionEvent>): void {
-  const slot = slotAt(slots, ev.time);
+  const connectIn = (slot: ScriptSlot): ConnectionEvent | undefined =>
+    slot.session.connections.find(
+      (c) =>
+        !claimed.has(c) &&
+        c.scriptId === slot.script.id &&
+        c.syscall === 'connect' &&
+        c.protocol === 'tcp' &&
+        c.address === ev.dstIp &&
+        c.port === ev.dstPort &&
+        c.time <= ev.time + SLACK_S,
+    );
+  const slot = slotFor(slots, ev.time, (candidate) => connectIn(candidate) !== undefined);
   if (!slot) return;
-  const traced = slot.session.connections.find(
-    (c) =>
-      !claimed.has(c) &&
-      c.scriptId === slot.script.id &&
-      c.syscall === 'connect' &&
-      c.protocol === 'tcp' &&
-      c.address === ev.dstIp &&
-      c.port === ev.dstPort &&
-      c.time <= ev.time + SLACK_S,
-  );
+  const traced = connectIn(slot);
   const observed = observedOf(ev);
   if (traced) {
     claimed.add(traced);
@@ -98,11 +112,13 @@ function addConnection(slots: ScriptSlot[], ev: SinkholeConnection, ids: EventId
 }
 
 function addDatagram(slots: ScriptSlot[], ev: SinkholeUdp, ids: EventIds, claimed: Set<ConnectionEvent>): void {
-  const slot = slotAt(slots, ev.time);
+  const sendIn = (slot: ScriptSlot): ConnectionEvent | undefined =>
+    slot.session.connections.find(
+      (c) => !claimed.has(c) && c.scriptId === slot.script.id && c.protocol === 'udp' && c.address === ev.dstIp && c.port === ev.dstPort && c.time <= ev.time + SLACK_S,
+    );
+  const slot = slotFor(slots, ev.time, (candidate) => sendIn(candidate) !== undefined);
   if (!slot) return;
-  const traced = slot.session.connections.find(
-    (c) => !claimed.has(c) && c.scriptId === slot.script.id && c.protocol === 'udp' && c.address === ev.dstIp && c.port === ev.dstPort && c.time <= ev.time + SLACK_S,
-  );
+  const traced = sendIn(slot);
   const observed: ObservedTraffic = { protocol: 'raw', firstBytes: ev.payload, bytesReceived: ev.bytes };
   if (traced) {
     claimed.add(traced);
