@@ -5,6 +5,7 @@
 import { isSafeInstallError, SafeInstallError } from '../errors/index.js';
 import { packageRoot } from '../package-root.js';
 import { cleanupAll } from '../sandbox/cleanup.js';
+import { installCommand, looksLikeSpec, npmCommand } from './commands/install.js';
 import { scanCommand } from './commands/scan.js';
 import { setupCommand } from './commands/setup.js';
 import { exitCodeForError, EXIT_ALLOWED } from './exit-codes.js';
@@ -15,6 +16,13 @@ commands:
   scan <spec|tarball|dir>...   run every install-time script of the packages in the sandbox and report
                                (touches no project; a spec is anything npm install accepts)
   setup                        build the sandbox image now (otherwise built on first use)
+  install [<pkg>...]           install into the project here: every new install script runs in the
+                               sandbox first, none on this machine (also: safe-install <pkg>...,
+                               safe-install npm install|i|add|ci ...)
+
+install options: -D/--save-dev, -E/--save-exact, -O/--save-optional, --omit TYPE, -w/--workspace NAME,
+  --yes (install on review without asking), --no-cache (decide again), --sandbox-root (do not run
+  the project's own scripts), --json, --policy, --fail-on, --registry as for scan
 
 scan options:
   --json                       print the JSON report (schemaVersion 1) on stdout
@@ -45,6 +53,12 @@ export async function main(argv: string[]): Promise<number> {
         return await scanCommand(rest);
       case 'setup':
         return await setupCommand(rest);
+      case 'install':
+      case 'i':
+      case 'add':
+        return await installCommand(rest);
+      case 'npm':
+        return await npmCommand(rest);
       case '--version':
       case '-v':
       case 'version':
@@ -57,6 +71,8 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(USAGE);
         return command === undefined ? exitCodeForError() : EXIT_ALLOWED;
       default:
+        // `safe-install esbuild`: a package, not a command.
+        if (looksLikeSpec(command)) return await installCommand(argv);
         throw new SafeInstallError('E_USAGE', `unknown command "${command}"`, 'run `safe-install --help` for the commands');
     }
   } catch (err) {

@@ -47,6 +47,15 @@ export function createProgressView(stream: NodeJS.WriteStream, quiet: boolean): 
         case 'script-done':
           show(`  ${ev.package} ${ev.event}: ${ev.outcome} (${ev.seconds.toFixed(1)} s)`, true);
           break;
+        case 'cache':
+          if (ev.total > 0) show(`verdict cache: ${ev.hits} of ${ev.total} package${ev.total === 1 ? '' : 's'} with install scripts already allowed`, true);
+          break;
+        case 'verdict':
+          show(`verdict: ${ev.verdict}`, true);
+          break;
+        case 'reify':
+          show(ev.message, !live);
+          break;
       }
     },
     done() {

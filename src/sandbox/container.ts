@@ -13,7 +13,7 @@ import { SafeInstallError, describe } from '../errors/index.js';
 import { onCleanup } from './cleanup.js';
 import { writeCaBundle } from './sinkhole-container.js';
 import { SANDBOX_HOME, SANDBOX_HOSTNAME, SANDBOX_INPUT_DIR, SANDBOX_UID } from './layout.js';
-import { MESSAGE_LINE_PREFIX, TRACE_LINE_PREFIX, type RunPlan, type RunnerMessage } from './protocol.js';
+import { MESSAGE_LINE_PREFIX, OUTPUT_LINE_PREFIX, TRACE_LINE_PREFIX, type RunPlan, type RunnerMessage } from './protocol.js';
 
 export interface SandboxLimits {
   memoryBytes: number;
@@ -44,6 +44,18 @@ export interface ContainerRun {
   /** The runner's own errors, and faults of the container as a whole. */
   errors: { message: string; scriptId?: string }[];
   finished: boolean;
+  /** Build outputs by package index in the plan, when the plan asked for them (`exportOutputs`). */
+  outputs: Map<number, PackageOutputs>;
+}
+
+/** What one package's scripts left in its folder, as exported by the runner. */
+export interface PackageOutputs {
+  /** A tar relative to the package folder; empty when nothing was created or changed. */
+  tar: Buffer;
+  /** Files of its tarball its scripts deleted. */
+  removed: string[];
+  /** The runner could not export them, or they arrived damaged: unusable. */
+  error?: string;
 }
 
 export interface RunContainerOptions {
@@ -175,7 +187,8 @@ function sessionDeadlineMs(plan: RunPlan): number {
 }
 
 async function attachAndRun(docker: Docker, container: Docker.Container, opts: RunContainerOptions, limits: SandboxLimits): Promise<ContainerRun> {
-  const run: ContainerRun = { containerId: container.id, scripts: new Map(), errors: [], finished: false };
+  const run: ContainerRun = { containerId: container.id, scripts: new Map(), errors: [], finished: false, outputs: new Map() };
+  const outputChunks = new Map<number, Buffer[]>();
   // Hijacked, so the plan can go in on stdin (see prepareInput).
   const stream = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as NodeJS.ReadWriteStream;
   // A runner that died early resets the socket; wait() and the missing `done` report that.
@@ -196,6 +209,14 @@ async function attachAndRun(docker: Docker, container: Docker.Container, opts: R
       run.scripts.get(id)?.lines.push(line.slice(space + 1));
       return;
     }
+    if (line.startsWith(OUTPUT_LINE_PREFIX)) {
+      const space = line.indexOf(' ', OUTPUT_LINE_PREFIX.length);
+      const index = Number(line.slice(OUTPUT_LINE_PREFIX.length, space));
+      let chunks = outputChunks.get(index);
+      if (!chunks) outputChunks.set(index, (chunks = []));
+      chunks.push(Buffer.from(line.slice(space + 1), 'base64'));
+      return;
+    }
     if (!line.startsWith(MESSAGE_LINE_PREFIX)) return;
     let msg: RunnerMessage;
     try {
@@ -210,6 +231,13 @@ async function attachAndRun(docker: Docker, container: Docker.Container, opts: R
       if (script) script.end = msg;
     } else if (msg.type === 'error') run.errors.push({ message: msg.message, ...(msg.scriptId ? { scriptId: msg.scriptId } : {}) });
     else if (msg.type === 'done') run.finished = true;
+    else if (msg.type === 'outputs') {
+      const tar = Buffer.concat(outputChunks.get(msg.index) ?? []);
+      outputChunks.delete(msg.index);
+      const damaged = tar.length !== msg.bytes || crypto.createHash('sha256').update(tar).digest('hex') !== msg.sha256;
+      const error = msg.error ?? (damaged ? 'the build outputs arrived damaged' : undefined);
+      run.outputs.set(msg.index, { tar, removed: msg.removed, ...(error ? { error } : {}) });
+    }
     opts.onMessage?.(msg);
   };
   stdout.on('data', (chunk: Buffer) => {

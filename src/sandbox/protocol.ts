@@ -5,7 +5,10 @@
  * Host → runner: a plan file, mounted read-only with the verified tarballs.
  * Runner → host: lines on the container's stdout. `T <scriptId> <strace line>` streams the
  * trace as it happens (so a script cannot erase what it already did), `M <json>` carries a
- * RunnerMessage. The scripts' own output never reaches this stream.
+ * RunnerMessage. The scripts' own output never reaches this stream. When the plan asks for
+ * them, `O <packageIndex> <base64>` lines then carry each package's build outputs (a tar of
+ * what its scripts created or changed inside its own folder), closed by an `outputs` message.
+ * No host folder is ever mounted writable: this stream is the only way out.
  */
 import type { LifecycleEvent, CapturedOutput, ScriptOutcome } from '../session/types.js';
 
@@ -39,6 +42,11 @@ export interface RunPlan {
   /** Files the runner writes before any script runs: the decoy home and the realistic project. */
   seedFiles: SeedFile[];
   straceArgs: string[];
+  /**
+   * Export build outputs after the last script: per package with scripts, a tar of the files
+   * created or changed in its folder (its own node_modules excluded), at most `maxBytes` each.
+   */
+  exportOutputs?: { maxBytes: number };
   limits: {
     scriptTimeoutMs: number;
     /** How long processes may outlive their script before they are killed. */
@@ -89,8 +97,23 @@ export type RunnerMessage =
       stderr: CapturedOutput;
       traceBytes: number;
     }
+  | {
+      type: 'outputs';
+      /** Index of the package in the plan; its `O` lines came before this message. */
+      index: number;
+      /** Bytes of the tar (before base64), and its sha256 in hex. */
+      bytes: number;
+      sha256: string;
+      /** Files of its tarball its scripts deleted (relative to its folder). */
+      removed: string[];
+      /** Set when no tar could be made (too large, unreadable files): the outputs are unusable. */
+      error?: string;
+    }
   | { type: 'error'; message: string; scriptId?: string }
   | { type: 'done'; time: number };
 
 export const TRACE_LINE_PREFIX = 'T ';
 export const MESSAGE_LINE_PREFIX = 'M ';
+export const OUTPUT_LINE_PREFIX = 'O ';
+/** Bytes of tar per `O` line (before base64): short lines keep the host's line splitting cheap. */
+export const OUTPUT_CHUNK_BYTES = 48 * 1024;

@@ -9,6 +9,7 @@
  * kills the runner or the tracer ends the session as a sandbox error, never as a clean run.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import { once } from 'node:events';
@@ -366,12 +367,90 @@ async function readPlan(): Promise<RunPlan> {
   return JSON.parse(text) as RunPlan;
 }
 
+/** A file's identity before the scripts ran: ctime moves on every write or chmod and no script can set it. */
+type Snapshot = Map<string, string>;
+
+/** Every entry of a package folder but its own node_modules (other packages live there). */
+function snapshot(dir: string): Snapshot {
+  const out: Snapshot = new Map();
+  const walk = (rel: string): void => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(path.join(dir, rel), { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      const child = rel ? `${rel}/${entry.name}` : entry.name;
+      if (child === 'node_modules') continue;
+      let st: fs.Stats;
+      try {
+        st = fs.lstatSync(path.join(dir, child));
+      } catch {
+        continue;
+      }
+      out.set(child, `${st.ino}:${st.ctimeMs}:${st.size}:${st.mode}`);
+      if (st.isDirectory()) walk(child);
+    }
+  };
+  walk('');
+  return out;
+}
+
+/** Same as the protocol's OUTPUT_CHUNK_BYTES (this file cannot import it). */
+const OUTPUT_CHUNK_BYTES = 48 * 1024;
+
+/**
+ * Streams what the package's scripts left in its own folder: new or changed files and links
+ * (new empty folders too), as a tar in `O` lines, then an `outputs` message. The host checks
+ * every entry again before anything lands (src/install/outputs.ts).
+ */
+function exportOutputs(plan: RunPlan, index: number, before: Snapshot, maxBytes: number): void {
+  const pkg = plan.packages[index]!;
+  const dir = path.join(plan.projectDir, pkg.location);
+  const after = snapshot(dir);
+  const changed: string[] = [];
+  for (const [rel, id] of after) {
+    if (before.get(rel) === id) continue;
+    // A changed folder only means its listing changed; its new entries are listed themselves.
+    if (before.has(rel) && fs.lstatSync(path.join(dir, rel)).isDirectory()) continue;
+    changed.push(rel);
+  }
+  const removed = [...before.keys()].filter((rel) => !after.has(rel));
+  const fail = (error: string): void => emit({ type: 'outputs', index, bytes: 0, sha256: '', removed, error });
+  // Hard links (node-gyp links Release/x.node to obj.target/x.node) go as plain files: the
+  // host refuses link entries, which could point anywhere.
+  let tarBytes = Buffer.alloc(0);
+  if (changed.length > 0) {
+    const made = spawnSync('tar', ['-c', '-f', '-', '--hard-dereference', '-C', dir, '--no-recursion', '--null', '-T', '-'], {
+      input: changed.join('\0') + '\0',
+      maxBuffer: maxBytes + 1024 * 1024,
+    });
+    if (made.error) return fail(`tar of the build outputs failed: ${made.error.message}`);
+    if (made.status !== 0) return fail(`tar of the build outputs failed: ${String(made.stderr).trim().slice(0, 300)}`);
+    tarBytes = made.stdout;
+    if (tarBytes.length > maxBytes) return fail(`build outputs are ${tarBytes.length} bytes, more than the ${maxBytes} allowed`);
+  }
+  for (let at = 0; at < tarBytes.length; at += OUTPUT_CHUNK_BYTES) {
+    process.stdout.write(`O ${index} ${tarBytes.subarray(at, at + OUTPUT_CHUNK_BYTES).toString('base64')}\n`);
+  }
+  const sha256 = createHash('sha256').update(tarBytes).digest('hex');
+  emit({ type: 'outputs', index, bytes: tarBytes.length, sha256, removed });
+}
+
 async function main(): Promise<void> {
   // What `ps` shows for npm while it runs install scripts.
   process.title = 'npm install';
   const plan = await readPlan();
   const started = Date.now();
   layOut(plan);
+  // Taken after layOut: extraction and bin linking are npm's doing, not the scripts'.
+  const before = new Map<number, Snapshot>();
+  if (plan.exportOutputs) {
+    plan.packages.forEach((pkg, index) => {
+      if (pkg.scripts.length > 0) before.set(index, snapshot(path.join(plan.projectDir, pkg.location)));
+    });
+  }
   emit({ type: 'ready', extractMs: Date.now() - started, time: now() });
   const byId = new Map(plan.packages.flatMap((pkg) => pkg.scripts.map((script) => [script.id, { pkg, script }] as const)));
   for (const id of plan.order) {
@@ -383,9 +462,19 @@ async function main(): Promise<void> {
       emit({ type: 'error', message: err instanceof Error ? err.message : String(err), scriptId: id });
     }
   }
+  if (plan.exportOutputs) {
+    for (const [index, snap] of before) {
+      try {
+        exportOutputs(plan, index, snap, plan.exportOutputs.maxBytes);
+      } catch (err) {
+        emit({ type: 'outputs', index, bytes: 0, sha256: '', removed: [], error: err instanceof Error ? err.message : String(err) });
+      }
+    }
+  }
   emit({ type: 'done', time: now() });
-  // Stray handles of killed scripts must not keep the sandbox alive.
-  process.exit(0);
+  // Stray handles of killed scripts must not keep the sandbox alive. Exit once stdout is
+  // flushed: a pipe to Docker can be asynchronous, and the outputs are megabytes.
+  process.stdout.write('', () => process.exit(0));
 }
 
 main().catch((err: unknown) => {

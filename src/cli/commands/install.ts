@@ -1,0 +1,196 @@
+/**
+ * `safe-install <pkg>...`, `safe-install install [<pkg>...]`, `safe-install npm install|i|add|ci`:
+ * parses npm's flags, calls the install core, shows the verdict, asks on review, applies.
+ */
+import readline from 'node:readline/promises';
+import { VerdictCache } from '../../cache/index.js';
+import { SafeInstallError } from '../../errors/index.js';
+import { prepareInstall, type PreparedInstall } from '../../pipeline/install.js';
+import { loadPolicy, policyOf } from '../../policy/index.js';
+import { packageRoot } from '../../package-root.js';
+import { buildJsonReport, REPORT_SCHEMA_VERSION } from '../../report/json.js';
+import { renderTerminal } from '../../report/terminal.js';
+import type { SaveType } from '../../install/tree.js';
+import { parseFlags, secondsFlag } from '../args.js';
+import { EXIT_ALLOWED, EXIT_BLOCKED, type FailOn } from '../exit-codes.js';
+import { createProgressView } from '../progress-view.js';
+
+/** npm's subcommands that install; `ci` installs the lockfile exactly. */
+export const NPM_INSTALL_WORDS = new Set(['install', 'i', 'add', 'ci', 'in', 'ins', 'inst', 'insta', 'instal', 'isnt', 'isntall', 'clean-install']);
+
+/** `safe-install npm <sub> ...` */
+export async function npmCommand(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === undefined || !NPM_INSTALL_WORDS.has(sub)) {
+    throw new SafeInstallError('E_USAGE', `safe-install npm ${sub ?? ''}: only npm's install commands go through the sandbox`, 'use `safe-install npm install|i|add|ci ...`, or run npm itself for other commands');
+  }
+  return installCommand(rest, sub === 'ci' || sub === 'clean-install' ? 'ci' : 'install');
+}
+
+/** A first word that is no command of ours but reads like a package spec: `safe-install esbuild`. */
+export function looksLikeSpec(word: string): boolean {
+  return !word.startsWith('-') && /^(@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*(@.+)?$/i.test(word);
+}
+
+export async function installCommand(argv: string[], mode: 'install' | 'ci' = 'install'): Promise<number> {
+  const { values, positionals } = parseFlags(argv, {
+    'save-dev': { type: 'boolean', short: 'D' },
+    'save-exact': { type: 'boolean', short: 'E' },
+    'save-optional': { type: 'boolean', short: 'O' },
+    'save-prod': { type: 'boolean', short: 'P' },
+    'save-peer': { type: 'boolean' },
+    omit: { type: 'string', multiple: true },
+    workspace: { type: 'string', short: 'w', multiple: true },
+    yes: { type: 'boolean', short: 'y' },
+    json: { type: 'boolean' },
+    policy: { type: 'string' },
+    'fail-on': { type: 'string' },
+    'no-cache': { type: 'boolean' },
+    registry: { type: 'string' },
+    'sandbox-root': { type: 'boolean' },
+    'script-timeout': { type: 'string' },
+    'base-image': { type: 'string' },
+    verbose: { type: 'boolean' },
+    quiet: { type: 'boolean' },
+  });
+  if (mode === 'ci' && positionals.length > 0) {
+    throw new SafeInstallError('E_USAGE', '`ci` takes no package names', 'it installs exactly what package-lock.json says');
+  }
+  const failOn = values['fail-on'];
+  if (failOn !== undefined && failOn !== 'review' && failOn !== 'block') {
+    throw new SafeInstallError('E_USAGE', `--fail-on takes review or block, not "${failOn}"`, 'e.g. --fail-on review');
+  }
+  const omit = (values.omit ?? []).flatMap((o) => o.split(','));
+  for (const o of omit) {
+    if (!['dev', 'optional', 'peer'].includes(o)) throw new SafeInstallError('E_USAGE', `--omit takes dev, optional or peer, not "${o}"`, 'e.g. --omit dev');
+  }
+  if (process.env.NODE_ENV === 'production' && !omit.includes('dev')) omit.push('dev'); // as npm does
+  const saveType: SaveType | undefined = values['save-dev'] ? 'dev' : values['save-optional'] ? 'optional' : values['save-peer'] ? 'peer' : values['save-prod'] ? 'prod' : undefined;
+  const scriptTimeoutMs = secondsFlag(values['script-timeout'], 'script-timeout');
+  const policy = await loadPolicy({ projectDir: process.cwd(), ...(values.policy !== undefined ? { policyFile: values.policy } : {}) });
+  if (values.quiet !== true) for (const warning of policy.warnings) process.stderr.write(`safe-install: warning: ${warning}\n`);
+
+  const progress = createProgressView(process.stderr, values.quiet === true);
+  let prepared: PreparedInstall;
+  try {
+    prepared = await prepareInstall({
+      projectDir: process.cwd(),
+      mode,
+      specs: positionals,
+      ...(saveType ? { saveType } : {}),
+      ...(values['save-exact'] ? { saveExact: true } : {}),
+      omit,
+      workspaces: values.workspace ?? [],
+      ...(values.registry ? { registry: values.registry } : {}),
+      ...(values['base-image'] ? { baseImage: values['base-image'] } : {}),
+      ...(scriptTimeoutMs ? { limits: { scriptTimeoutMs } } : {}),
+      policy: policyOf(policy),
+      policyDigest: policy.digest,
+      cache: values['no-cache'] ? null : new VerdictCache(),
+      sandboxRoot: values['sandbox-root'] === true,
+      onProgress: (ev) => progress.update(ev),
+    });
+  } finally {
+    progress.done();
+  }
+
+  const report = installReport(prepared);
+  const interactive = process.stdin.isTTY === true && process.stderr.isTTY === true;
+  if (!values.json) {
+    if (prepared.session) {
+      const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
+      process.stdout.write(renderTerminal(report as unknown as Parameters<typeof renderTerminal>[0], { color, verbose: values.verbose === true, width: process.stdout.columns ?? 100 }));
+    }
+    for (const c of prepared.cached) process.stdout.write(`${c.name}@${c.version}: allowed before (verdict cache)\n`);
+  }
+
+  const effectiveFailOn = (failOn as FailOn | undefined) ?? policy.failOn;
+  let proceed = prepared.verdict === 'allow';
+  if (prepared.verdict === 'review' && effectiveFailOn !== 'review') {
+    if (values.yes) proceed = true;
+    else if (interactive && !values.json) proceed = await ask('Install anyway? The findings above need your review. [y/N] ');
+  }
+  if (!proceed) {
+    prepared.discard();
+    report.install.installed = false;
+    if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    else process.stderr.write(`${notInstalledMessage(prepared)}\n`);
+    return EXIT_BLOCKED;
+  }
+  let applied: { rootScripts: string[] };
+  try {
+    applied = await prepared.apply({ rootScriptsStdio: values.json ? 'stderr' : 'inherit' });
+  } catch (err) {
+    prepared.discard();
+    throw err;
+  }
+  report.install.installed = true;
+  report.install.rootScripts = applied.rootScripts;
+  if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  else if (values.quiet !== true) process.stderr.write(`safe-install: installed ${prepared.changed.length} package${prepared.changed.length === 1 ? '' : 's'} (${prepared.sandboxed.length} sandboxed, ${prepared.cached.length} from the verdict cache); no install script ran on this machine\n`);
+  return EXIT_ALLOWED;
+}
+
+interface InstallSection {
+  installed: boolean;
+  changed: { name: string; version: string; location: string }[];
+  sandboxed: { name: string; version: string; location: string }[];
+  cached: { name: string; version: string; location: string }[];
+  containerStarted: boolean;
+  rootScripts: string[];
+}
+
+/** The scan report (schemaVersion 1) of the session, plus an `install` section. */
+function installReport(prepared: PreparedInstall): Record<string, unknown> & { install: InstallSection } {
+  const tool = { name: 'safe-install', version: packageRoot().version };
+  const base = prepared.session
+    ? (buildJsonReport({ chain: prepared.session.chain, assessment: prepared.session.assessment, tool }) as unknown as Record<string, unknown>)
+    : { schemaVersion: REPORT_SCHEMA_VERSION, tool, verdict: prepared.verdict, packages: [], provenance: {} };
+  return {
+    ...base,
+    install: {
+      installed: false,
+      changed: prepared.changed,
+      sandboxed: prepared.sandboxed,
+      cached: prepared.cached.map(({ name, version, location }) => ({ name, version, location })),
+      containerStarted: prepared.containerStarted,
+      rootScripts: [],
+    },
+  };
+}
+
+/** Which package did what, and the policy lines that would let it through. */
+function notInstalledMessage(prepared: PreparedInstall): string {
+  const lines = [`safe-install: nothing was installed (verdict: ${prepared.verdict}); package.json, the lockfile and node_modules are unchanged`];
+  const session = prepared.session;
+  if (!session) return lines.join('\n');
+  const infoAt = new Map(session.chain.packages.map((p) => [p.info.location, p.info]));
+  for (const pkg of session.assessment.packages) {
+    if (pkg.verdict === 'allow') continue;
+    const info = infoAt.get(pkg.location);
+    if (!info) continue;
+    lines.push(`  ${info.name}@${info.version} (${pkg.verdict}):`);
+    for (const f of pkg.findings) lines.push(`    ${f.severity} ${f.rule}: ${f.message}`);
+  }
+  lines.push('  to accept these after reviewing them, add to safe-install.config.yaml:');
+  lines.push('    acknowledge:');
+  for (const pkg of session.assessment.packages) {
+    if (pkg.verdict === 'allow') continue;
+    const info = infoAt.get(pkg.location);
+    if (!info) continue;
+    const rules = [...new Set(pkg.findings.map((f) => f.rule))];
+    lines.push(`      - { package: "${info.name}@${info.version}", integrity: "${info.integrity}", rules: [${rules.join(', ')}], reason: "<why>" }`);
+  }
+  lines.push('  (allowed network destinations go under packages: { "<name>@<version>": { allowEgress: [host] } }; see docs/policy.md)');
+  return lines.join('\n');
+}
+
+async function ask(question: string): Promise<boolean> {
+  const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(question);
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
+}

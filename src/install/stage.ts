@@ -1,0 +1,165 @@
+/**
+ * Atomic installs. Everything is prepared in a staging copy of the project's install state
+ * (package.json, lockfiles, node_modules) under `<project>/.safe-install/`; the project itself
+ * is only touched by a few renames at the very end, recorded first in a journal.
+ *
+ * - Killed before the journal exists (resolving, sandboxing, reifying into the stage): the
+ *   project was never touched; the next run removes the leftover stage.
+ * - Killed during the renames: the journal is there and the stage is complete, so the next
+ *   run finishes the renames (rolls forward) before doing anything else.
+ */
+import { spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+
+export const WORK_DIR = '.safe-install';
+const JOURNAL = 'journal.json';
+/** What an install may change in a project; everything else stays where it is. */
+export const STATE_FILES = ['package.json', 'package-lock.json', 'npm-shrinkwrap.json'] as const;
+
+export interface Stage {
+  projectDir: string;
+  /** The staging project: arborist runs here. */
+  dir: string;
+}
+
+interface Journal {
+  stage: string;
+  backup: string;
+  files: string[];
+}
+
+/** Copies the project's install state into a fresh stage (node_modules left out for `ci`). */
+export function createStage(projectDir: string, opts: { withNodeModules: boolean }): Stage {
+  const work = path.join(projectDir, WORK_DIR);
+  fs.mkdirSync(work, { recursive: true });
+  const dir = fs.mkdtempSync(path.join(work, 'stage-'));
+  for (const name of STATE_FILES) {
+    const from = path.join(projectDir, name);
+    if (fs.existsSync(from)) fs.copyFileSync(from, path.join(dir, name));
+  }
+  const modules = path.join(projectDir, 'node_modules');
+  if (opts.withNodeModules && fs.existsSync(modules)) copyTree(modules, path.join(dir, 'node_modules'));
+  return { projectDir, dir };
+}
+
+/** A real copy (reflinked where the filesystem can): arborist may write in place in the stage. */
+function copyTree(from: string, to: string): void {
+  if (process.platform === 'linux') {
+    const r = spawnSync('cp', ['-a', '--reflink=auto', from, to], { encoding: 'utf8' });
+    if (r.status === 0) return;
+    fs.rmSync(to, { recursive: true, force: true });
+  }
+  fs.cpSync(from, to, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+}
+
+export function discardStage(stage: Stage): void {
+  fs.rmSync(stage.dir, { recursive: true, force: true });
+  removeIfEmpty(path.join(stage.projectDir, WORK_DIR));
+}
+
+/** Test hook: pause at a named point so a test can kill the process there (never set by users). */
+export async function testPause(point: string): Promise<void> {
+  const wanted = process.env.SAFE_INSTALL_TEST_PAUSE;
+  if (!wanted) return;
+  const [name, ms] = wanted.split(':');
+  if (name !== point) return;
+  process.stderr.write(`safe-install: test pause at ${point}\n`);
+  await new Promise((r) => setTimeout(r, Number(ms ?? 5000)));
+}
+
+/**
+ * Moves the stage into the project: node_modules, then the lockfiles, then package.json.
+ * The journal goes first (fsynced), so any interruption after it is finished by `recover`.
+ */
+export async function commitStage(stage: Stage): Promise<void> {
+  const work = path.join(stage.projectDir, WORK_DIR);
+  const files = STATE_FILES.filter((name) => fs.existsSync(path.join(stage.dir, name)));
+  const journal: Journal = { stage: path.basename(stage.dir), backup: `backup-${crypto.randomBytes(6).toString('hex')}`, files };
+  writeDurable(path.join(work, JOURNAL), JSON.stringify(journal));
+  await testPause('commit');
+  rollForward(stage.projectDir, journal);
+}
+
+function rollForward(projectDir: string, journal: Journal): void {
+  const work = path.join(projectDir, WORK_DIR);
+  const stageDir = path.join(work, journal.stage);
+  const backupDir = path.join(work, journal.backup);
+  const staged = path.join(stageDir, 'node_modules');
+  const live = path.join(projectDir, 'node_modules');
+  if (fs.existsSync(staged)) {
+    if (fs.existsSync(live)) {
+      fs.mkdirSync(backupDir, { recursive: true });
+      fs.renameSync(live, path.join(backupDir, 'node_modules'));
+    }
+    fs.renameSync(staged, live);
+  }
+  // The stage's node_modules is gone once moved: a stage without one (a project with no
+  // dependencies at all) must not remove the live one, hence only moves, never deletes.
+  for (const name of journal.files) {
+    const from = path.join(stageDir, name);
+    if (fs.existsSync(from)) fs.renameSync(from, path.join(projectDir, name));
+  }
+  fs.rmSync(path.join(work, JOURNAL), { force: true });
+  fs.rmSync(backupDir, { recursive: true, force: true });
+  fs.rmSync(stageDir, { recursive: true, force: true });
+  removeIfEmpty(work);
+}
+
+/**
+ * Finishes or cleans up after an interrupted install, before anything else runs in the
+ * project. Returns what it did.
+ */
+export function recoverProject(projectDir: string): 'none' | 'rolled-forward' | 'cleaned' {
+  const work = path.join(projectDir, WORK_DIR);
+  if (!fs.existsSync(work)) return 'none';
+  let journal: Journal | null = null;
+  try {
+    journal = JSON.parse(fs.readFileSync(path.join(work, JOURNAL), 'utf8')) as Journal;
+  } catch {
+    journal = null;
+  }
+  let did: 'none' | 'rolled-forward' | 'cleaned' = 'none';
+  if (journal && typeof journal.stage === 'string' && !journal.stage.includes('/') && !journal.backup.includes('/')) {
+    rollForward(projectDir, journal);
+    did = 'rolled-forward';
+  }
+  // No journal: stages of runs that never reached the renames; the project never saw them.
+  if (fs.existsSync(work)) {
+    for (const entry of fs.readdirSync(work)) {
+      if (entry.startsWith('stage-') || entry.startsWith('backup-') || entry === JOURNAL) {
+        fs.rmSync(path.join(work, entry), { recursive: true, force: true });
+        if (did === 'none') did = 'cleaned';
+      }
+    }
+    removeIfEmpty(work);
+  }
+  return did;
+}
+
+function writeDurable(file: string, content: string): void {
+  const tmp = `${file}.tmp`;
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    fs.writeSync(fd, content);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+  const dirFd = fs.openSync(path.dirname(file), 'r');
+  try {
+    fs.fsyncSync(dirFd);
+  } finally {
+    fs.closeSync(dirFd);
+  }
+}
+
+function removeIfEmpty(dir: string): void {
+  try {
+    fs.rmdirSync(dir);
+  } catch {
+    // Not empty, or already gone.
+  }
+}

@@ -1,0 +1,381 @@
+/**
+ * `safe-install install`: npm's install, with every new install-time script run in the
+ * sandbox first and none on the host.
+ *
+ * prepareInstall: stage a copy of the project's install state, let arborist build the ideal
+ * tree there (same resolution and lockfile as npm), diff it against what is installed, read
+ * the scripts of every new or changed package from its verified tarball, answer what the
+ * verdict cache knows, and run the rest in ONE sandbox session. Nothing in the project changes.
+ * apply: reify the stage with scripts disabled, land the sandbox's build outputs in each
+ * package's own folder, then move the stage into the project (src/install/stage.ts).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { SafeInstallError, describe } from '../errors/index.js';
+import { onCleanup } from '../sandbox/cleanup.js';
+import { VerdictCache, type CachedVerdict, type ScriptFacts } from '../cache/index.js';
+import { landOutputs } from '../install/outputs.js';
+import { commitStage, createStage, discardStage, recoverProject, testPause, type Stage } from '../install/stage.js';
+import { arboristOptions, changedNodes, newArborist, withDependencies, type ArboristRequest, type ProjectNode, type SaveType } from '../install/tree.js';
+import type { Policy } from '../policy/types.js';
+import { toResolveError } from '../resolve/errors.js';
+import { fetchTarballs, type FetchedPackage } from '../resolve/fetch-tarballs.js';
+import type { TreeNode } from '../resolve/ideal-tree.js';
+import { installScripts } from '../resolve/install-scripts.js';
+import { loadNpmLibs } from '../resolve/npm-libs.js';
+import { effectiveCache, effectiveRegistry, npmOptions } from '../resolve/options.js';
+import { scriptOrder } from '../resolve/script-order.js';
+import type { Assessment, Finding, Verdict } from '../rules/types.js';
+import type { PackageOutputs } from '../sandbox/container.js';
+import { connectDocker } from '../sandbox/docker.js';
+import { ensureSandboxImage, type SandboxImage } from '../sandbox/image/index.js';
+import type { PlanLimits } from '../sandbox/plan.js';
+import type { PackageInfo, SessionChain } from '../session/types.js';
+import type { ProgressListener } from './progress.js';
+import { sandboxPackages } from './sandbox.js';
+
+/** Build outputs one package may export (node-gyp builds keep their object files, as npm does). */
+export const OUTPUTS_MAX_BYTES = 256 * 1024 ** 2;
+
+/** Root lifecycle events `npm install` (without package names) runs, in its order. */
+const ROOT_EVENTS = ['preinstall', 'install', 'postinstall', 'prepublish', 'preprepare', 'prepare', 'postprepare'] as const;
+
+export interface InstallOptions {
+  projectDir: string;
+  /** `ci` installs exactly the lockfile into an empty node_modules. */
+  mode: 'install' | 'ci';
+  specs: string[];
+  saveType?: SaveType;
+  saveExact?: boolean;
+  omit?: string[];
+  workspaces?: string[];
+  registry?: string;
+  /** npm's content cache (default: npm's own). */
+  npmCache?: string;
+  baseImage?: string;
+  limits?: Partial<PlanLimits>;
+  policy?: Policy;
+  /** Digest of the policy, part of the verdict cache key. */
+  policyDigest: string;
+  /** The verdict cache; null with `--no-cache` (nothing read, nothing written). */
+  cache: VerdictCache | null;
+  /** The project's own lifecycle scripts are not run on the host. */
+  sandboxRoot?: boolean;
+  onProgress?: ProgressListener;
+}
+
+export interface CachedPackage {
+  name: string;
+  version: string;
+  location: string;
+  findings: Finding[];
+}
+
+export interface PreparedInstall {
+  verdict: Verdict;
+  /** The sandbox session; null when nothing needed one. */
+  session: { chain: SessionChain; assessment: Assessment } | null;
+  /** New or changed packages (what the install adds or replaces). */
+  changed: { name: string; version: string; location: string }[];
+  /** Packages whose scripts ran in the sandbox this time. */
+  sandboxed: { name: string; version: string; location: string }[];
+  /** Packages with scripts whose allow verdict came from the cache. */
+  cached: CachedPackage[];
+  containerStarted: boolean;
+  /** Scripts that failed (npm would fail the install too): apply refuses. */
+  failures: string[];
+  /** Reify, land build outputs, move into the project, run the project's own scripts. */
+  apply(opts?: { rootScriptsStdio?: 'inherit' | 'stderr' }): Promise<{ rootScripts: string[] }>;
+  /** Remove the stage; the project stays as it was. */
+  discard(): void;
+}
+
+export async function prepareInstall(opts: InstallOptions): Promise<PreparedInstall> {
+  const progress = opts.onProgress ?? (() => undefined);
+  const projectDir = path.resolve(opts.projectDir);
+  if (!fs.existsSync(path.join(projectDir, 'package.json'))) {
+    throw new SafeInstallError('E_USAGE', `no package.json in ${projectDir}`, 'run safe-install in your project folder, or create one with `npm init -y`');
+  }
+  if (opts.mode === 'ci' && !fs.existsSync(path.join(projectDir, 'package-lock.json')) && !fs.existsSync(path.join(projectDir, 'npm-shrinkwrap.json'))) {
+    throw new SafeInstallError('E_USAGE', '`ci` needs a package-lock.json', 'run `safe-install install` first to create one');
+  }
+  const recovered = recoverProject(projectDir);
+  if (recovered === 'rolled-forward') progress({ stage: 'sandbox', message: 'finished an interrupted install first' });
+  const stage = createStage(projectDir, { withNodeModules: opts.mode !== 'ci' });
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'safe-install-install-'));
+  const cleanupWork = () => fs.rmSync(workDir, { recursive: true, force: true });
+  // Ctrl-C before the commit: the stage goes, the project was never touched. From the commit
+  // on, the journal finishes the job instead (recoverProject).
+  const releaseStage = onCleanup(async () => {
+    discardStage(stage);
+    cleanupWork();
+  });
+  try {
+    const prepared = await prepareInStage(opts, stage, workDir, progress, releaseStage);
+    return {
+      ...prepared,
+      apply: async (applyOpts) => {
+        try {
+          return await prepared.apply(applyOpts);
+        } finally {
+          releaseStage();
+          cleanupWork();
+        }
+      },
+      discard: () => {
+        releaseStage();
+        discardStage(stage);
+        cleanupWork();
+      },
+    };
+  } catch (err) {
+    releaseStage();
+    discardStage(stage);
+    cleanupWork();
+    throw err;
+  }
+}
+
+async function prepareInStage(opts: InstallOptions, stage: Stage, workDir: string, progress: ProgressListener, releaseStage: () => void): Promise<PreparedInstall> {
+  const registry = effectiveRegistry(opts.registry);
+  const npm = npmOptions(registry, effectiveCache(opts.npmCache));
+  const ctx = { registry };
+  const libs = await loadNpmLibs();
+  const req: ArboristRequest = {
+    add: opts.specs,
+    ...(opts.saveType ? { saveType: opts.saveType } : {}),
+    ...(opts.saveExact ? { saveExact: true } : {}),
+    omit: opts.omit ?? [],
+    workspaces: opts.workspaces ?? [],
+  };
+  const arbOptions = arboristOptions(npm, stage.dir, req);
+  const arb = newArborist(libs, arbOptions);
+
+  progress({ stage: 'resolve', done: 0, total: 1 });
+  let ideal: ProjectNode;
+  let actual: ProjectNode;
+  try {
+    actual = (await arb.loadActual()) as ProjectNode;
+    ideal = (await arb.buildIdealTree(arbOptions)) as ProjectNode;
+  } catch (err) {
+    throw toResolveError(err, ctx);
+  }
+  const changed = changedNodes(ideal, actual, req.omit);
+  progress({ stage: 'resolve', done: 1, total: 1 });
+
+  // Which changed packages have install-time code: from the tarball itself (a packument can
+  // lie about scripts), or from the cache of what an identical tarball declared.
+  const facts = new Map<TreeNode, ScriptFacts>();
+  const fetched = new Map<TreeNode, FetchedPackage>();
+  const fileName = uniqueNames();
+  const tarballDir = path.join(workDir, 'tarballs');
+  fs.mkdirSync(tarballDir, { recursive: true });
+  const fetchNodes = async (nodes: TreeNode[]): Promise<void> => {
+    const todo = new Set(nodes.filter((n) => !fetched.has(n)));
+    // A bundled package is cut from its bundler's tarball: fetch the bundler with it.
+    for (const n of [...todo]) {
+      const bundler = n.getBundler();
+      if (bundler && !bundler.isRoot && !fetched.has(bundler)) todo.add(bundler);
+    }
+    if (todo.size === 0) return;
+    const got = await fetchTarballs([...todo], {
+      tarballDir,
+      scratchFor: (bundler) => path.join(workDir, 'bundled', fileName(artifactName(bundler))),
+      npm,
+      libs,
+      ctx,
+      origins: new Map(),
+      fileFor: (node, suffix = '') => path.join(tarballDir, fileName(artifactName(node) + suffix) + '.tgz'),
+      onFetched: (node, done, total) => progress({ stage: 'fetch', done, total, name: `${node.packageName}@${node.version}` }),
+    });
+    for (const [node, f] of got) fetched.set(node, f);
+  };
+  const unknown: TreeNode[] = [];
+  for (const node of changed) {
+    const known = opts.cache && VerdictCache.usable(node.integrity) ? opts.cache.getFacts(node.integrity) : null;
+    if (known) facts.set(node, known);
+    else unknown.push(node);
+  }
+  await fetchNodes(unknown);
+  for (const node of unknown) {
+    const f = fetched.get(node);
+    if (!f) throw new SafeInstallError('E_INTERNAL', `no tarball was fetched for ${node.location}`, 'this is a bug in safe-install; please report it');
+    const declared = installScripts(f.facts.manifest, f.facts.hasBindingGyp);
+    facts.set(node, declared);
+    if (opts.cache && VerdictCache.usable(node.integrity)) opts.cache.putFacts(node.integrity, declared);
+  }
+  const scripted = changed.filter((n) => Object.keys(facts.get(n)?.scripts ?? {}).length > 0);
+
+  // The verdict cache, keyed on the sandbox image too: needs Docker only when scripts exist.
+  let image: SandboxImage | undefined;
+  const hits = new Map<TreeNode, { verdict: CachedVerdict; outputs: Buffer }>();
+  if (scripted.length > 0) {
+    const docker = await connectDocker();
+    image = await ensureSandboxImage(docker, {
+      ...(opts.baseImage ? { baseImage: opts.baseImage } : {}),
+      onProgress: (message) => progress({ stage: 'image', message }),
+    });
+    for (const node of scripted) {
+      if (!opts.cache || !VerdictCache.usable(node.integrity)) continue;
+      const hit = opts.cache.getVerdict({ integrity: node.integrity, policyDigest: opts.policyDigest, image: image.tag });
+      if (hit) hits.set(node, hit);
+    }
+  }
+  // A cached package some sandboxed script depends on runs again: its build must be there.
+  let toSandbox = scripted.filter((n) => !hits.has(n));
+  for (;;) {
+    const closure = withDependencies(toSandbox);
+    const again = [...hits.keys()].filter((n) => closure.has(n));
+    if (again.length === 0) break;
+    for (const n of again) hits.delete(n);
+    toSandbox = scripted.filter((n) => !hits.has(n));
+  }
+  progress({ stage: 'cache', hits: hits.size, total: scripted.length });
+
+  let session: PreparedInstall['session'] = null;
+  let outputs = new Map<string, PackageOutputs>();
+  let containerStarted = false;
+  const failures: string[] = [];
+  if (toSandbox.length > 0) {
+    const layout = [...withDependencies(toSandbox)];
+    await fetchNodes(layout);
+    const runs = new Set<TreeNode>(toSandbox);
+    const packages = scriptOrder(
+      layout.map((node): PackageInfo => {
+        const f = fetched.get(node)!;
+        const declared = runs.has(node) ? facts.get(node)! : { scripts: {}, implicitNodeGyp: false };
+        return {
+          name: node.packageName,
+          version: node.version,
+          integrity: f.integrity,
+          resolved: f.resolved,
+          location: node.location,
+          ...declared,
+          dependencies: [...node.edgesOut.values()].flatMap((e) => (e.to && !e.to.isRoot ? [(e.to.isLink ? e.to.target : e.to).location] : [])),
+          tarball: f.tarball,
+        };
+      }),
+    );
+    const rootPackageJson = JSON.parse(fs.readFileSync(path.join(stage.dir, 'package.json'), 'utf8')) as Record<string, unknown>;
+    const result = await sandboxPackages(packages, rootPackageJson, {
+      ...(opts.baseImage ? { baseImage: opts.baseImage } : {}),
+      ...(opts.limits ? { limits: opts.limits } : {}),
+      ...(opts.policy ? { policy: opts.policy } : {}),
+      ...(image ? { image } : {}),
+      exportOutputsMaxBytes: OUTPUTS_MAX_BYTES,
+      onProgress: progress,
+    });
+    session = { chain: result.chain, assessment: result.assessment };
+    outputs = result.outputs;
+    containerStarted = result.containerStarted;
+    for (const { info, session: s } of result.chain.packages) {
+      for (const script of s.scripts) {
+        if (script.outcome === 'failed') failures.push(`${info.name}@${info.version} ${script.event} exited with ${script.exitCode ?? script.signal ?? 'an error'}`);
+      }
+    }
+  }
+  const verdict: Verdict = session ? session.assessment.verdict : 'allow';
+  progress({ stage: 'verdict', verdict });
+  const label = (n: TreeNode) => ({ name: n.packageName, version: n.version, location: n.location });
+
+  const apply = async (applyOpts: { rootScriptsStdio?: 'inherit' | 'stderr' } = {}): Promise<{ rootScripts: string[] }> => {
+    if (failures.length > 0) {
+      throw new SafeInstallError('E_SANDBOX', `install scripts failed in the sandbox: ${failures.join('; ')}`, 'npm would fail this install too; nothing was changed');
+    }
+    for (const node of toSandbox) {
+      const out = outputs.get(node.location);
+      if (!out || out.error) {
+        throw new SafeInstallError('E_SANDBOX', `the build outputs of ${node.packageName}@${node.version} did not come back from the sandbox${out?.error ? `: ${out.error}` : ''}`, 'nothing was changed; retry, or report it if it persists');
+      }
+    }
+    progress({ stage: 'reify', message: 'installing with scripts disabled' });
+    try {
+      await arb.reify(arbOptions);
+    } catch (err) {
+      throw toResolveError(err, ctx);
+    }
+    await testPause('reify');
+    for (const node of toSandbox) {
+      const out = outputs.get(node.location)!;
+      await landOutputs(path.join(stage.dir, node.location), out.tar, out.removed, `${node.packageName}@${node.version}`);
+    }
+    for (const [node, hit] of hits) {
+      await landOutputs(path.join(stage.dir, node.location), hit.outputs, hit.verdict.removed, `${node.packageName}@${node.version}`);
+    }
+    // Only allow is remembered, and only from a session whose verdict was allow as a whole.
+    if (opts.cache && session && image && session.assessment.verdict === 'allow') {
+      const byLocation = new Map(session.assessment.packages.map((p) => [p.location, p]));
+      for (const node of toSandbox) {
+        const assessed = byLocation.get(node.location);
+        if (!assessed || assessed.verdict !== 'allow' || !VerdictCache.usable(node.integrity)) continue;
+        const out = outputs.get(node.location)!;
+        opts.cache.putVerdict(
+          { integrity: node.integrity, policyDigest: opts.policyDigest, image: image.tag },
+          { name: node.packageName, version: node.version, integrity: node.integrity, verdict: 'allow', findings: assessed.findings, removed: out.removed, at: Math.floor(Date.now() / 1000) },
+          out.tar,
+        );
+      }
+    }
+    progress({ stage: 'reify', message: 'moving the install into the project' });
+    releaseStage();
+    await commitStage(stage);
+    const rootScripts = opts.specs.length === 0 && !opts.sandboxRoot ? await runRootScripts(stage.projectDir, applyOpts.rootScriptsStdio ?? 'inherit') : [];
+    return { rootScripts };
+  };
+
+  return {
+    verdict,
+    session,
+    changed: changed.map(label),
+    sandboxed: toSandbox.map(label),
+    cached: [...hits].map(([n, h]) => ({ ...label(n), findings: h.verdict.findings })),
+    containerStarted,
+    failures,
+    apply,
+    discard: () => discardStage(stage),
+  };
+}
+
+/**
+ * The project's own lifecycle scripts, as `npm install` runs them after installing: the
+ * user's code, on the host, through npm itself (same environment, same output).
+ */
+async function runRootScripts(projectDir: string, stdio: 'inherit' | 'stderr'): Promise<string[]> {
+  const manifest = JSON.parse(fs.readFileSync(path.join(projectDir, 'package.json'), 'utf8')) as { scripts?: Record<string, unknown> };
+  const ran: string[] = [];
+  for (const event of ROOT_EVENTS) {
+    if (typeof manifest.scripts?.[event] !== 'string' || manifest.scripts[event] === '') continue;
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const child = spawn('npm', ['run', event, '--ignore-scripts=false'], {
+        cwd: projectDir,
+        stdio: stdio === 'inherit' ? 'inherit' : ['ignore', 2, 2],
+        env: { ...process.env, npm_command: 'install' },
+      });
+      child.on('error', reject);
+      child.on('exit', (c) => resolve(c));
+    }).catch((err: unknown) => {
+      throw new SafeInstallError('E_INTERNAL', `could not run npm for the project's ${event} script: ${describe(err)}`, 'check that npm is on PATH');
+    });
+    if (code !== 0) {
+      throw new SafeInstallError('E_INTERNAL', `the project's own ${event} script failed (exit ${code})`, 'the packages are installed; fix the script and run it with `npm run ' + event + '`');
+    }
+    ran.push(event);
+  }
+  return ran;
+}
+
+function artifactName(node: TreeNode): string {
+  return `${node.packageName}-${node.version}`.replace(/^@/, '').replace(/[^A-Za-z0-9._-]+/g, '-');
+}
+
+function uniqueNames(): (base: string) => string {
+  const used = new Set<string>();
+  return (base) => {
+    let name = base;
+    for (let i = 2; used.has(name); i++) name = `${base}-${i}`;
+    used.add(name);
+    return name;
+  };
+}
