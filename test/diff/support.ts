@@ -18,6 +18,8 @@ export function honestReport(): JsonReport {
 export function hijackedReport(): JsonReport {
   const b = new ChainBuilder();
   const pkg = b.pkg('popular-lib', '1.0.1');
+  // What resolve fills from the packument: 1.0.0 had only the postinstall.
+  pkg.info.previousScripts = { postinstall: 'node build.js' };
   const pre = pkg.script('preinstall', 'node setup.js', { wrapperExecs: ['node', 'setup.js'] });
   pre.file(pre.root, 'read', `${HOME}/.npmrc`);
   pre.process(['uname', '-a'], { exe: '/usr/bin/uname' });
