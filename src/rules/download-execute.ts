@@ -54,10 +54,11 @@ function runsOfWrittenFiles(ctx: RuleContext, index: ChainIndex): Finding[] {
     const fetched = fetchOf(index, origin.write, use.time);
     if (!fetched && isBuildOutput(origin, use.path, index)) continue;
     const chmod = chmodBetween(index, use, origin);
+    const copied = fetched ? undefined : copiedFrom(index, origin, use.path);
     findings.push({
       rule: 'download-execute',
-      severity: fetched ? 'critical' : 'high',
-      message: `${use.verb} ${displayPath(use.path, ctx.paths)}, ${originText(origin, fetched, use.path, index, ctx)}${chmod ? `; made executable (chmod ${chmod.mode})` : ''}`,
+      severity: fetched ? 'critical' : copied ? 'low' : 'high',
+      message: `${use.verb} ${displayPath(use.path, ctx.paths)}, ${originText(origin, fetched, use.path, index, ctx)}${copied ? ` after reading ${displayPath(copied.path, ctx.paths)} of an installed package (a cached copy, as @swc/core makes; contents not compared)` : ''}${chmod ? `; made executable (chmod ${chmod.mode})` : ''}`,
       evidence: unique([
         origin.write.event.id,
         ...origin.hops.map((hop) => hop.id),
@@ -99,6 +100,20 @@ function usesOf({ session }: RuleContext): Use[] {
 }
 
 /** A package's own build output, or what a compiler produced: not new code from elsewhere. */
+/**
+ * Loaders that copy a package's native binary to a cache before loading it (@swc/core writes
+ * ~/.cache/swc-native-<uid>/v1/<sha512>.node) read that package's file of the same kind first,
+ * in the same process, with nothing fetched. That is low: a payload shipped inside the package
+ * and decoded to disk looks the same to the tracer, which is why it stays a finding at all.
+ */
+function copiedFrom(index: ChainIndex, origin: Origin, path: string): FileEvent | undefined {
+  const ext = posix.extname(path);
+  if (ext === '') return undefined;
+  return index
+    .readsBy(origin.write.event.processId)
+    .find((read) => read.result === 'ok' && read.time < origin.write.event.time && posix.extname(read.path) === ext && Boolean(index.packageOwning(read.path)));
+}
+
 function isBuildOutput(origin: Origin, path: string, index: ChainIndex): boolean {
   if (index.packageOwning(path) === origin.write.location) return true;
   const writer = index.process(origin.write.event.processId);

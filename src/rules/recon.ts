@@ -30,7 +30,9 @@ import { formatArgv, listSome } from './text.js';
  *   cgroup memory/cpu limit files every time it starts; Go binaries (esbuild) read
  *   /proc/self/cgroup and /proc/self/mountinfo for GOMAXPROCS. The first read of each such file
  *   by a process image is exempt for node, and for any program while it has done nothing
- *   else yet since its exec. A second read, or one after other activity, is the package's own.
+ *   else yet since its exec. A second read, or one after other activity, is low: Rust's
+ *   available_parallelism() reads them on every thread-pool start (@swc/core in node), and in a
+ *   private cgroup namespace they say nothing about a container that /proc/1 would not.
  * - Commands run by a build (node-gyp, make, configure…: `uname` to pick a toolchain), and
  *   `uname -m/-s/-p/-r` anywhere (picking the prebuilt binary for this platform).
  * - Environment variables (CI tokens) are read from memory, invisible to the tracer.
@@ -48,7 +50,7 @@ export const reconRule: Rule = {
     };
 
     for (const event of probesOf(ctx)) {
-      const kind = fileKind(event.path);
+      const kind = RUNTIME_LIMITS.test(event.path) ? 'limits' : fileKind(event.path);
       if (kind) note(kind, event.path, [event.id]);
     }
     for (const process of ctx.session.processes) {
@@ -73,11 +75,12 @@ export const reconRule: Rule = {
   },
 };
 
-type Kind = 'marker' | 'container' | 'hardware' | 'debugger' | 'metadata' | 'identity' | 'processes' | 'commands';
+type Kind = 'marker' | 'limits' | 'container' | 'hardware' | 'debugger' | 'metadata' | 'identity' | 'processes' | 'commands';
 
 const KINDS: Record<Kind, { label: string; severity: Severity }> = {
   marker: { label: 'looks for the files that mark a container (sandbox evasion)', severity: 'high' },
   container: { label: 'probes for a container or sandbox', severity: 'medium' },
+  limits: { label: 'reads its own cgroup and mount view again (runtimes size thread pools from them)', severity: 'low' },
   hardware: { label: 'fingerprints the hardware or hypervisor', severity: 'medium' },
   debugger: { label: 'checks whether it is being traced', severity: 'medium' },
   metadata: { label: 'queries the cloud instance metadata service', severity: 'medium' },

@@ -144,3 +144,26 @@ test('download-execute: build outputs, linked shipped binaries and generated scr
   const chain = b.build();
   for (const { info } of chain.packages) assert.deepEqual(run(downloadExecuteRule, chain, info.location), [], info.name);
 });
+
+test('download-execute: a cached copy of an installed package’s binary, loaded by the process that copied it, is low', () => {
+  const b = new ChainBuilder();
+  b.pkg('@swc/core-linux-x64-gnu', '1.16.22', { location: 'node_modules/@swc/core-linux-x64-gnu' });
+  const s = b.pkg('@swc/core', '1.16.22').script('postinstall', 'node postinstall.js');
+  const node = s.process(['node', 'postinstall.js']);
+  const source = `${PROJECT}/node_modules/@swc/core-linux-x64-gnu/swc.linux-x64-gnu.node`;
+  const cached = '/home/alex/.cache/swc-native-1000/v1/072bb3.node';
+  s.file(node, 'read', source);
+  s.file(node, 'create', cached);
+  s.file(node, 'read', cached);
+  const findings = run(downloadExecuteRule, b.build(), 'node_modules/@swc/core');
+  assert.deepEqual(findings.map((f) => f.severity), ['low']);
+  assert.match(findings[0]?.message ?? '', /after reading .*swc\.linux-x64-gnu\.node of an installed package/);
+
+  // The same write without the read of a package's binary is a drop, and stays high.
+  const c = new ChainBuilder();
+  const t = c.pkg('dropper').script('postinstall', 'node x.js');
+  const n = t.process(['node', 'x.js']);
+  t.file(n, 'create', cached);
+  t.file(n, 'read', cached);
+  assert.deepEqual(run(downloadExecuteRule, c.build(), 'node_modules/dropper').map((f) => f.severity), ['high']);
+});

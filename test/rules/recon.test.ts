@@ -81,3 +81,14 @@ test('recon: uname by a build, arch queries and ordinary reads do not fire', () 
   s.file(s.root, 'read', '/proc/sys/vm/overcommit_memory');
   assert.deepEqual(run(reconRule, b.build()), []);
 });
+
+test('recon: reading its own cgroup and mount view again is low (runtimes do it on every thread-pool start)', () => {
+  const b = new ChainBuilder();
+  const s = b.pkg('rusty').script('postinstall', 'node postinstall.js');
+  const node = s.process(['node', 'postinstall.js']);
+  s.file(node, 'read', '/proc/self/mountinfo');
+  s.file(node, 'read', '/home/alex/code/webapp/node_modules/rusty/index.js');
+  const again = s.file(node, 'read', '/proc/self/mountinfo');
+  const findings = run(reconRule, b.build());
+  assert.deepEqual(findings.map((f) => [f.severity, f.evidence]), [['low', [again.id]]]);
+});
