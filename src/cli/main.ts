@@ -8,6 +8,8 @@ import { cleanupAll } from '../sandbox/cleanup.js';
 import { installCommand, looksLikeSpec, npmCommand } from './commands/install.js';
 import { scanCommand } from './commands/scan.js';
 import { setupCommand } from './commands/setup.js';
+import { logCommand } from './commands/log.js';
+import { frontendMissing, shimsCommand } from './commands/shims.js';
 import { exitCodeForError, EXIT_ALLOWED } from './exit-codes.js';
 
 const USAGE = `usage: safe-install <command> [options]
@@ -16,6 +18,10 @@ commands:
   scan <spec|tarball|dir>...   run every install-time script of the packages in the sandbox and report
                                (touches no project; a spec is anything npm install accepts)
   setup                        build the sandbox image now (otherwise built on first use)
+  log list|show <ref>|show --last|verify   the session record: every scan and install, hash-chained
+                               (docs/record.md)
+  shims install|uninstall|env  PATH shims for npm, npx, pnpm, pnpx, pip, pip3, uv, uvx: installs go
+                               through safe-install, everything else runs unchanged (docs/shims.md)
   install [<pkg>...]           install into the project here: every new install script runs in the
                                sandbox first, none on this machine (also: safe-install <pkg>...,
                                safe-install npm install|i|add|ci ...)
@@ -33,6 +39,8 @@ scan options:
   --script-timeout SECONDS     wall-clock limit per script (default 120)
   --grace SECONDS              how long processes may outlive their script (default 3)
   --base-image IMAGE           base for the sandbox image (default: node:<major>-bookworm-slim, else debootstrap)
+  --otlp URL                   also send the session as an OpenTelemetry trace (OTLP/HTTP collector;
+                               default: OTEL_EXPORTER_OTLP_ENDPOINT when set)
   --verbose                    show every event of the chain
   --quiet                      no progress on stderr
 
@@ -59,6 +67,16 @@ export async function main(argv: string[]): Promise<number> {
         return await installCommand(rest);
       case 'npm':
         return await npmCommand(rest);
+      case 'log':
+        return await logCommand(rest);
+      case 'shims':
+        return await shimsCommand(rest);
+      // Where the PATH shims send pnpm, pip and uv installs: refused until those front-ends
+      // exist (never taken for a package name, never run unprotected).
+      case 'pnpm':
+      case 'pip':
+      case 'uv':
+        return frontendMissing(command, rest);
       case '--version':
       case '-v':
       case 'version':

@@ -7,6 +7,9 @@ import { loadPolicy, policyOf } from '../../policy/index.js';
 import { parseFlags, secondsFlag } from '../args.js';
 import { exitCodeForVerdict, type FailOn } from '../exit-codes.js';
 import { createProgressView } from '../progress-view.js';
+import { collectProvenance } from '../../provenance/index.js';
+import { otlpTracesUrl } from '../../record/otlp.js';
+import { isInteractive, recordSession, refusalReason } from '../session-end.js';
 
 export async function scanCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(argv, {
@@ -19,6 +22,7 @@ export async function scanCommand(argv: string[]): Promise<number> {
     verbose: { type: 'boolean' },
     quiet: { type: 'boolean' },
     policy: { type: 'string' },
+    otlp: { type: 'string' },
   });
   if (positionals.length === 0) {
     throw new SafeInstallError('E_USAGE', 'scan needs at least one package', 'e.g. `safe-install scan esbuild` or `safe-install scan ./my-package`');
@@ -27,6 +31,9 @@ export async function scanCommand(argv: string[]): Promise<number> {
   if (failOn !== undefined && failOn !== 'review' && failOn !== 'block') {
     throw new SafeInstallError('E_USAGE', `--fail-on takes review or block, not "${failOn}"`, 'e.g. --fail-on review');
   }
+  otlpTracesUrl(values.otlp); // a bad --otlp URL fails now, not after the scan
+  // Who asked, taken before the scan: the parents may be gone by the time it ends.
+  const provenance = collectProvenance();
   const scriptTimeoutMs = secondsFlag(values['script-timeout'], 'script-timeout');
   const graceMs = secondsFlag(values.grace, 'grace');
   // Before resolving: a bad policy must fail in milliseconds, not after a download.
@@ -51,15 +58,22 @@ export async function scanCommand(argv: string[]): Promise<number> {
     chain: result.chain,
     assessment: result.assessment,
     tool: { name: 'safe-install', version: packageRoot().version },
+    provenance: { ...provenance },
   });
+  // Recorded before anything is printed: a session that is not on record is an error (exit 2).
+  const ended = await recordSession({ kind: 'scan', chain: result.chain, assessment: result.assessment, provenance, command: ['scan', ...argv], ...(values.otlp ? { otlp: values.otlp } : {}) });
+  if (ended.otlpError && values.quiet !== true) process.stderr.write(`safe-install: warning: ${ended.otlpError}\n`);
   if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else {
     const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
     process.stdout.write(renderTerminal(report, { color, verbose: values.verbose === true, width: process.stdout.columns ?? 100 }));
   }
   const effectiveFailOn = (failOn as FailOn | undefined) ?? policy.failOn;
-  return exitCodeForVerdict(result.assessment.verdict, {
+  const interactive = isInteractive();
+  const code = exitCodeForVerdict(result.assessment.verdict, {
     ...(effectiveFailOn ? { failOn: effectiveFailOn } : {}),
-    interactive: process.stdin.isTTY === true && process.stdout.isTTY === true,
+    interactive,
   });
+  if (code !== 0 && !interactive) process.stderr.write(`safe-install: refused: ${refusalReason(result.chain, result.assessment)}\n`);
+  return code;
 }
