@@ -6,6 +6,7 @@ import { CHANGE_OPS, contentPath, isAttempt, removedPath } from './file-changes.
 import { displayPath, isInside, normalizePath, relativeInside } from './paths.js';
 import { classifyPersistence } from './persistence-paths.js';
 import { scriptSource } from './programs.js';
+import { imagesOf, programNames } from './processes.js';
 import { originOf } from './provenance.js';
 import { listSome } from './text.js';
 
@@ -32,7 +33,7 @@ export const tamperingRule: Rule = {
     for (const event of ctx.session.files) {
       if (!CHANGE_OPS.has(event.op) || event.op === 'delete' || !isAttempt(event)) continue;
       const path = event.op === 'rename' ? event.target : (contentPath(event) ?? event.path);
-      if (path === undefined || pythonCacheAttempt(event, path)) continue;
+      if (path === undefined || isPythonBytecodeCache(event, path, index)) continue;
       const target = tamperTargetOf(path, ctx, index);
       if (!target) continue;
       const entry = byTarget.get(target.key) ?? { label: target.label, shown: new Set<string>(), events: [] };
@@ -116,11 +117,18 @@ function hidingTracks(ctx: RuleContext, index: ChainIndex): Finding | undefined 
 }
 
 /**
- * Python caches the bytecode of what it imports next to the source, and quietly goes on when it
- * cannot: node-gyp's gyp does that in npm's read-only folder on every build, on any machine
- * where npm is installed as root. A failed attempt at a cache path is that; a cache file that was
- * really written into someone else's code is not, and stays tampering.
+ * Python caches the bytecode of what it imports next to the source. node-gyp's gyp does that on
+ * every build: in npm's read-only folder it fails quietly (any machine where npm is installed as
+ * root), in a node-gyp package of the tree it succeeds (`__pycache__/*.pyc`, via a temp file and
+ * a rename). Neither is tampering: a failed attempt at a cache path, or a python process writing
+ * the cache of the very package its script comes from. A .pyc written into someone else's code
+ * by anything else (pyc poisoning) still is.
  */
-function pythonCacheAttempt(event: FileEvent, path: string): boolean {
-  return event.result !== 'ok' && /\/__pycache__(\/[^/]+\.pyc(\.\d+)?)?$/.test(path);
+export function isPythonBytecodeCache(event: FileEvent, path: string, index: ChainIndex): boolean {
+  if (!/\/__pycache__(\/[^/]+\.pyc(\.\d+)?)?$/.test(path)) return false;
+  if (event.result !== 'ok') return true;
+  const writer = index.process(event.processId);
+  if (!writer || !imagesOf(writer).some((image) => programNames(image).some((name) => /^python[\d.]*$/.test(name)))) return false;
+  const owner = index.packageOwning(normalizePath(path));
+  return Boolean(owner) && writer.argv.slice(1).some((arg) => arg.startsWith('/') && index.packageOwning(normalizePath(arg)) === owner);
 }

@@ -6,7 +6,7 @@ import { CHANGE_OPS, changedPaths, contentPath, removedPath } from './file-chang
 import { areaOf, displayPath, isOwnWritablePath, normalizePath } from './paths.js';
 import { classifyPersistence } from './persistence-paths.js';
 import { hasSetIdBit, isPrivilegedFile } from './privilege-escalation.js';
-import { tamperTargetOf } from './tampering.js';
+import { isPythonBytecodeCache, tamperTargetOf } from './tampering.js';
 import { listSome, plural } from './text.js';
 
 /**
@@ -45,6 +45,8 @@ export const writeOutsidePackageRule: Rule = {
 /** Mirrors what each specific rule reports, so that nothing is reported twice or dropped. */
 function claimedElsewhere(event: FileEvent, path: string, ctx: RuleContext, index: ChainIndex): boolean {
   const p = normalizePath(path);
+  // Not a change of anyone's: see tampering.ts.
+  if (isPythonBytecodeCache(event, p, index)) return true;
   const removed = removedPath(event);
   if (removed !== undefined && normalizePath(removed) === p) return removedUserPath(event, ctx, index) !== undefined;
   const written = contentPath(event);

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tamperingRule } from '../../src/rules/tampering.js';
+import { writeOutsidePackageRule } from '../../src/rules/write-outside-package.js';
 import { ChainBuilder, PROJECT } from './chain-builder.js';
 import { run } from './helpers.js';
 
@@ -63,4 +64,23 @@ test('tampering: own files, its own scratch files, caches and reads do not fire'
   s.file(s.root, 'write', `${PROJECT}/node_modules/.cache/builder/x.json`);
   s.file(s.root, 'write', `${PROJECT}/src/index.ts`, { result: 'ENOTDIR' });
   assert.deepEqual(run(tamperingRule, b.build(), pkg.info.location), []);
+});
+
+test('tampering: python caching the bytecode of the package its script comes from is not tampering; anyone else writing a .pyc there is', () => {
+  const b = new ChainBuilder();
+  b.pkg('node-gyp', '11.0.0', { location: 'node_modules/node-gyp' });
+  const s = b.pkg('sqlite3', '6.0.1').script('install', 'node-gyp rebuild');
+  const gypDir = `${PROJECT}/node_modules/node-gyp/gyp`;
+  const python = s.process(['/usr/bin/python3', `${gypDir}/gyp_main.py`, 'binding.gyp'], { exe: '/usr/bin/python3' });
+  s.file(python, 'mkdir', `${gypDir}/pylib/gyp/__pycache__`);
+  s.file(python, 'create', `${gypDir}/pylib/gyp/__pycache__/input.cpython-311.pyc.139924458231904`);
+  s.file(python, 'rename', `${gypDir}/pylib/gyp/__pycache__/input.cpython-311.pyc.139924458231904`, { target: `${gypDir}/pylib/gyp/__pycache__/input.cpython-311.pyc` });
+  assert.deepEqual(run(tamperingRule, b.build(), 'node_modules/sqlite3'), []);
+  assert.deepEqual(run(writeOutsidePackageRule, b.build(), 'node_modules/sqlite3'), []);
+
+  const node = s.process(['node', 'poison.js']);
+  const poison = s.file(node, 'create', `${gypDir}/pylib/gyp/__pycache__/common.cpython-311.pyc`);
+  const findings = run(tamperingRule, b.build(), 'node_modules/sqlite3');
+  assert.equal(findings.length, 1);
+  assert.deepEqual(findings[0]?.evidence, [poison.id]);
 });
