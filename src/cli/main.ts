@@ -6,6 +6,8 @@ import { isSafeInstallError, SafeInstallError } from '../errors/index.js';
 import { packageRoot } from '../package-root.js';
 import { cleanupAll } from '../sandbox/cleanup.js';
 import { installCommand, looksLikeSpec, npmCommand } from './commands/install.js';
+import { ciCommand } from './commands/ci.js';
+import { diffCommand } from './commands/diff.js';
 import { scanCommand } from './commands/scan.js';
 import { setupCommand } from './commands/setup.js';
 import { logCommand } from './commands/log.js';
@@ -22,6 +24,10 @@ commands:
                                (docs/record.md)
   shims install|uninstall|env  PATH shims for npm, npx, pnpm, pnpx, pip, pip3, uv, uvx: installs go
                                through safe-install, everything else runs unchanged (docs/shims.md)
+  ci [--base REF]              CI gate: sandbox every package added or changed in package-lock.json /
+                               pnpm-lock.yaml since REF; --sarif/--junit/--markdown/--html FILE
+                               (docs/ci.md). npm's clean install is \`safe-install npm ci\`
+  diff <pkg>@<a> <pkg>@<b>     what version b newly does at install time compared with version a
   install [<pkg>...]           install into the project here: every new install script runs in the
                                sandbox first, none on this machine (also: safe-install <pkg>...,
                                safe-install npm install|i|add|ci ...)
@@ -39,6 +45,7 @@ scan options:
   --script-timeout SECONDS     wall-clock limit per script (default 120)
   --grace SECONDS              how long processes may outlive their script (default 3)
   --base-image IMAGE           base for the sandbox image (default: node:<major>-bookworm-slim, else debootstrap)
+  --html FILE                  also write a self-contained HTML report (scan, ci, diff)
   --otlp URL                   also send the session as an OpenTelemetry trace (OTLP/HTTP collector;
                                default: OTEL_EXPORTER_OTLP_ENDPOINT when set)
   --verbose                    show every event of the chain
@@ -65,6 +72,11 @@ export async function main(argv: string[]): Promise<number> {
       case 'i':
       case 'add':
         return await installCommand(rest);
+      case 'ci':
+        // The lockfile gate (issue 8); npm's clean install is `safe-install npm ci`.
+        return await ciCommand(rest);
+      case 'diff':
+        return await diffCommand(rest);
       case 'npm':
         return await npmCommand(rest);
       case 'log':

@@ -1,24 +1,11 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import { test } from 'node:test';
-import AjvDraft04 from 'ajv-draft-04';
-import type { ErrorObject } from 'ajv';
-import { packageRoot } from '../../src/package-root.js';
 import { buildSarif } from '../../src/report/sarif.js';
 import { RULE_IDS } from '../../src/rules/types.js';
 import { ciResult } from './ci-fixture.js';
+import { validateSarif } from './sarif-schema.js';
 
 const tool = { name: 'safe-install', version: '0.0.0-test' };
-
-export function validateSarif(log: unknown): string[] {
-  const schema = JSON.parse(fs.readFileSync(path.join(packageRoot().dir, 'test', 'fixtures', 'sarif', 'sarif-schema-2.1.0.json'), 'utf8')) as Record<string, unknown>;
-  // The official schema is draft-04 and has one pattern that is not valid as a unicode regexp.
-  const Ajv = AjvDraft04 as unknown as typeof AjvDraft04.default;
-  const ajv = new Ajv({ allErrors: true, strict: false, unicodeRegExp: false });
-  const validate = ajv.compile(schema);
-  return validate(log) ? [] : (validate.errors ?? []).map((e: ErrorObject) => `${e.instancePath} ${e.message}`);
-}
 
 test('SARIF: valid 2.1.0, every rule id described, each result at the lockfile line of its package', () => {
   const result = ciResult();

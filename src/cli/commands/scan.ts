@@ -2,6 +2,8 @@ import { scan } from '../../pipeline/scan.js';
 import { packageRoot } from '../../package-root.js';
 import { buildJsonReport } from '../../report/json.js';
 import { renderTerminal } from '../../report/terminal.js';
+import { renderHtml } from '../../report/html.js';
+import { writeReportFile } from './report-files.js';
 import { SafeInstallError } from '../../errors/index.js';
 import { loadPolicy, policyOf } from '../../policy/index.js';
 import { parseFlags, secondsFlag } from '../args.js';
@@ -22,6 +24,7 @@ export async function scanCommand(argv: string[]): Promise<number> {
     verbose: { type: 'boolean' },
     quiet: { type: 'boolean' },
     policy: { type: 'string' },
+    html: { type: 'string' },
     otlp: { type: 'string' },
   });
   if (positionals.length === 0) {
@@ -63,6 +66,7 @@ export async function scanCommand(argv: string[]): Promise<number> {
   // Recorded before anything is printed: a session that is not on record is an error (exit 2).
   const ended = await recordSession({ kind: 'scan', chain: result.chain, assessment: result.assessment, provenance, command: ['scan', ...argv], ...(values.otlp ? { otlp: values.otlp } : {}) });
   if (ended.otlpError && values.quiet !== true) process.stderr.write(`safe-install: warning: ${ended.otlpError}\n`);
+  if (values.html) writeReportFile(values.html, renderHtml(report), 'HTML report');
   if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else {
     const color = process.stdout.isTTY === true && !process.env.NO_COLOR;

@@ -1,0 +1,122 @@
+/**
+ * `safe-install ci`: the lockfile gate. Parses flags, runs src/ci, writes the requested reports.
+ * Exit codes as everywhere: 0 allowed, 1 blocked (or review: no one is at a CI terminal to ask),
+ * 2 could not decide.
+ */
+import crypto from 'node:crypto';
+import { runCi } from '../../ci/gate.js';
+import type { CiResult } from '../../ci/types.js';
+import { SafeInstallError } from '../../errors/index.js';
+import { packageRoot } from '../../package-root.js';
+import { loadPolicy, policyOf } from '../../policy/index.js';
+import { renderDiffsTerminal } from '../../report/diff-terminal.js';
+import { renderHtml } from '../../report/html.js';
+import { buildJsonReport, type JsonReport } from '../../report/json.js';
+import { renderJunit } from '../../report/junit.js';
+import { renderMarkdown } from '../../report/markdown.js';
+import { buildSarif, locateInLockfile } from '../../report/sarif.js';
+import { renderTerminal } from '../../report/terminal.js';
+import { SANDBOX_PROJECT_DIR } from '../../sandbox/layout.js';
+import { parseFlags, secondsFlag } from '../args.js';
+import { exitCodeForVerdict, type FailOn } from '../exit-codes.js';
+import { createProgressView } from '../progress-view.js';
+import { appendStepSummary, writeReportFile } from './report-files.js';
+
+export async function ciCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(argv, {
+    base: { type: 'string' },
+    json: { type: 'boolean' },
+    sarif: { type: 'string' },
+    junit: { type: 'string' },
+    markdown: { type: 'string' },
+    html: { type: 'string' },
+    'fail-on': { type: 'string' },
+    registry: { type: 'string' },
+    'script-timeout': { type: 'string' },
+    grace: { type: 'string' },
+    'base-image': { type: 'string' },
+    verbose: { type: 'boolean' },
+    quiet: { type: 'boolean' },
+    policy: { type: 'string' },
+  });
+  if (positionals.length > 0) {
+    throw new SafeInstallError('E_USAGE', `ci takes no packages (got "${positionals[0]}")`, 'run it in the repository: `safe-install ci [--base origin/main]`');
+  }
+  const failOn = values['fail-on'];
+  if (failOn !== undefined && failOn !== 'review' && failOn !== 'block') {
+    throw new SafeInstallError('E_USAGE', `--fail-on takes review or block, not "${failOn}"`, 'e.g. --fail-on review');
+  }
+  const scriptTimeoutMs = secondsFlag(values['script-timeout'], 'script-timeout');
+  const graceMs = secondsFlag(values.grace, 'grace');
+  const policy = await loadPolicy({ projectDir: process.cwd(), ...(values.policy !== undefined ? { policyFile: values.policy } : {}) });
+  if (values.quiet !== true) for (const warning of policy.warnings) process.stderr.write(`safe-install: warning: ${warning}\n`);
+
+  const tool = { name: 'safe-install', version: packageRoot().version };
+  const progress = createProgressView(process.stderr, values.quiet === true);
+  let result: CiResult;
+  try {
+    result = await runCi({
+      cwd: process.cwd(),
+      ...(values.base !== undefined ? { base: values.base } : {}),
+      ...(values.registry ? { registry: values.registry } : {}),
+      tool,
+      scan: {
+        ...(values['base-image'] ? { baseImage: values['base-image'] } : {}),
+        limits: { ...(scriptTimeoutMs ? { scriptTimeoutMs } : {}), ...(graceMs ? { graceMs } : {}) },
+        onProgress: (ev) => progress.update(ev),
+        policy: policyOf(policy),
+      },
+      onPhase: (message) => progress.update({ stage: 'sandbox', message }),
+    });
+  } finally {
+    progress.done();
+  }
+
+  const effectiveFailOn = (failOn as FailOn | undefined) ?? policy.failOn;
+  // A CI job has no one to ask: review fails unless --fail-on block says otherwise.
+  const exit = exitCodeForVerdict(result.verdict, { ...(effectiveFailOn ? { failOn: effectiveFailOn } : {}), interactive: false });
+  const fails = (verdict: CiResult['verdict']) => exitCodeForVerdict(verdict, { ...(effectiveFailOn ? { failOn: effectiveFailOn } : {}), interactive: false }) !== 0;
+  const report = result.report ?? emptyReport(tool);
+
+  if (values.sarif) writeReportFile(values.sarif, `${JSON.stringify(buildSarif(result, tool), null, 2)}\n`, 'SARIF log');
+  if (values.junit) writeReportFile(values.junit, renderJunit(result, { fails }), 'JUnit report');
+  const markdown = renderMarkdown(result, { failing: exit !== 0 });
+  if (values.markdown) writeReportFile(values.markdown, markdown, 'Markdown report');
+  appendStepSummary(markdown);
+  if (values.html) {
+    const locations = new Map(report.packages.map((p) => {
+      const where = locateInLockfile(result, p);
+      return [`${p.name}@${p.version}`, `${where.lockfile}:${where.line}`] as const;
+    }));
+    const subtitle = `lockfile changes since ${result.base.ref}${result.base.commit ? ` (${result.base.commit.slice(0, 12)})` : ''}: ${result.changes.length} added or changed`;
+    writeReportFile(values.html, renderHtml(report, { diffs: result.diffs, subtitle, locations }), 'HTML report');
+  }
+
+  if (values.json) {
+    const doc = { ...report, ci: { base: result.base, lockfiles: result.lockfiles, changes: result.changes, diffs: result.diffs, notes: result.notes } };
+    process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+  } else {
+    const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
+    const base = `${result.base.ref}${result.base.commit ? ` (${result.base.commit.slice(0, 12)}, ${result.base.reason})` : ` (${result.base.reason})`}`;
+    if (result.changes.length === 0) {
+      process.stdout.write(`No added or changed packages in ${result.lockfiles.join(', ')} since ${base}: nothing to sandbox.\nVerdict: ALLOW\n`);
+    } else {
+      process.stdout.write(`${result.changes.length} added or changed package${result.changes.length === 1 ? '' : 's'} since ${base}\n\n`);
+      process.stdout.write(renderDiffsTerminal(result.diffs, { color }));
+      process.stdout.write(renderTerminal(report, { color, verbose: values.verbose === true, width: process.stdout.columns ?? 100 }));
+    }
+    for (const note of result.notes) process.stdout.write(`note: ${note}\n`);
+  }
+  return exit;
+}
+
+/** The report of a gate with nothing to sandbox: no packages, allowed, still schema-valid. */
+function emptyReport(tool: { name: string; version: string }): JsonReport {
+  const now = Date.now() / 1000;
+  return buildJsonReport({
+    chain: { id: crypto.randomUUID(), startedAt: now, endedAt: now, projectDir: SANDBOX_PROJECT_DIR, sandbox: null, packages: [], errors: [], canaries: [] },
+    assessment: { verdict: 'allow', packages: [] },
+    tool,
+    provenance: { command: 'ci' },
+  });
+}
