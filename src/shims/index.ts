@@ -6,9 +6,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SafeInstallError } from '../errors/index.js';
-import { SHIM_MARKER, SHIM_TOOLS, shimScript, shQuote, type ShimTool } from './script.js';
+import { SHIM_DIR_MARKER, SHIM_MARKER, SHIM_TOOLS, shimScript, shQuote, type ShimTool } from './script.js';
 
-export { SHIM_TOOLS, SHIM_MARKER, shimScript, type ShimTool } from './script.js';
+export { SHIM_TOOLS, SHIM_MARKER, SHIM_DIR_MARKER, shimScript, type ShimTool } from './script.js';
 
 export function defaultShimDir(env: NodeJS.ProcessEnv = process.env): string {
   const data = env.XDG_DATA_HOME && path.isAbsolute(env.XDG_DATA_HOME) ? env.XDG_DATA_HOME : path.join(os.homedir(), '.local', 'share');
@@ -47,6 +47,9 @@ export function installShims(opts: { dir: string; node: string; bin: string }): 
       throw new SafeInstallError('E_USAGE', `${file} exists and is not a safe-install shim`, 'move it away, or choose another folder with --dir');
     }
   }
+  // Marks the folder for every shim (this one's and any other install's): skipped when looking
+  // for real programs, and taken off PATH when safe-install runs.
+  fs.writeFileSync(path.join(dir, SHIM_DIR_MARKER), 'safe-install PATH shims: this folder is never searched for real package managers\n');
   for (const tool of SHIM_TOOLS) {
     const file = path.join(dir, tool);
     // Write then rename: a shell running the old shim never reads a half-written one.
@@ -67,6 +70,7 @@ export function uninstallShims(opts: { dir: string }): { dir: string; removed: s
       removed.push(tool);
     }
   }
+  if (removed.length > 0 || SHIM_TOOLS.every((tool) => !fs.existsSync(path.join(dir, tool)))) fs.rmSync(path.join(dir, SHIM_DIR_MARKER), { force: true });
   let keptFolder = true;
   try {
     fs.rmdirSync(dir); // only when empty

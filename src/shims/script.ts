@@ -1,9 +1,9 @@
 /**
  * The PATH shims: small POSIX sh scripts, so `npm --version` through a shim costs a few
  * milliseconds of sh and not a node start. Each one:
- *   1. finds the real program: the first on PATH that is not a shim (this dir may be on PATH
- *      twice or under another spelling, and another shim dir may exist: `-ef` and a marker line
- *      catch both, so a shim never calls itself);
+ *   1. finds the real program: the first on PATH outside any shim folder (this folder may be on
+ *      PATH twice or under another spelling, and another shim folder may exist: a marker file
+ *      in each shim folder catches all of them, so a shim never calls itself or another shim);
  *   2. decides whether the command installs or fetches packages; everything else execs the
  *      real program untouched;
  *   3. sends installs to `safe-install <front-end> <args>`, non-interactive, and fails closed:
@@ -14,6 +14,8 @@
  */
 
 export const SHIM_MARKER = '# safe-install-shim v1';
+/** The file that marks a folder as a shim folder (never searched for real programs). */
+export const SHIM_DIR_MARKER = '.safe-install-shims';
 export const SHIM_TOOLS = ['npm', 'npx', 'pnpm', 'pnpx', 'pip', 'pip3', 'uv', 'uvx'] as const;
 export type ShimTool = (typeof SHIM_TOOLS)[number];
 
@@ -133,18 +135,16 @@ si_dir=${shQuote(cfg.dir)}
 si_node=${shQuote(cfg.node)}
 si_bin=${shQuote(cfg.bin)}
 
-# The real ${cfg.tool}: first on PATH that is neither this folder nor any safe-install shim.
+# The real ${cfg.tool}: first on PATH outside any shim folder. A shim folder holds the file
+# ${SHIM_DIR_MARKER}, so one stat per entry (builtins only, no process) skips this folder
+# under any spelling and every other shim folder; si_path is PATH without them.
 si_real=; si_path=; si_ifs=$IFS; IFS=:; set -f
 for si_d in $PATH; do
-  if [ -z "$si_d" ] || [ "$si_d" = "$si_dir" ] || [ "$si_d" -ef "$si_dir" ]; then continue; fi
+  if [ -z "$si_d" ] || [ "$si_d" = "$si_dir" ] || [ -e "$si_d/${SHIM_DIR_MARKER}" ]; then continue; fi
   si_path=\${si_path:+$si_path:}$si_d
   [ -n "$si_real" ] && continue
   si_c=$si_d/$si_tool
-  if [ -f "$si_c" ] && [ -x "$si_c" ] && ! [ "$si_c" -ef "$0" ]; then
-    si_l=; { IFS= read -r si_l && IFS= read -r si_l; } < "$si_c" 2>/dev/null
-    case $si_l in "# safe-install-shim"*) continue ;; esac
-    si_real=$si_c
-  fi
+  if [ -f "$si_c" ] && [ -x "$si_c" ] && ! [ "$si_c" -ef "$0" ]; then si_real=$si_c; fi
 done
 IFS=$si_ifs; set +f
 si_noreal() {

@@ -113,13 +113,17 @@ describe('PATH shims', () => {
     assert.notEqual(typeof routed('npx not-installed', path.join(project, 'src')), 'string');
   });
 
-  test('routed commands are non-interactive, know the real binary, and do not see the shims on PATH', () => {
+  test('routed commands are non-interactive, know the real binary, and see no shim folder on PATH', () => {
     const got = routed('npm install x') as { env: Record<string, string> };
     assert.equal(got.env.NONINTERACTIVE, '1');
     assert.equal(got.env.SHIM, 'npm');
     assert.equal(got.env.REAL, path.join(realDir, 'npm'));
     assert.ok(!got.env.PATH!.split(':').includes(recordDir), got.env.PATH);
     assert.ok(got.env.PATH!.split(':').includes(realDir));
+    // With another shim folder on PATH too, safe-install's own npm calls must not land in it.
+    const r = sh('npm ci', { PATH: `${recordDir}:${realSiDir}:${basePath}` });
+    const env = (JSON.parse(r.stdout) as { env: Record<string, string> }).env;
+    assert.equal(env.PATH, basePath);
   });
 
   test('no recursion: the shim folder twice, under another name, or a second shim folder', () => {
