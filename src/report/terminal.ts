@@ -9,6 +9,7 @@ import { sandboxPathsFor } from '../rules/paths.js';
 import { shorten } from '../rules/text.js';
 import { severityRank, verdictRank } from '../rules/verdict.js';
 import type { JsonReport, JsonReportPackage } from './json.js';
+import { printableDeep } from './escape.js';
 import { painter, SEVERITY_FORMAT, VERDICT_FORMAT, type Painter } from './style.js';
 import { scriptTree } from './script-tree.js';
 import { drawTree } from './tree.js';
@@ -23,7 +24,10 @@ export interface TerminalOptions {
 /** Evidence ids listed per finding line before "+N"; the JSON report has them all. */
 const EVIDENCE_SHOWN = 6;
 
-export function renderTerminal(report: JsonReport, opts: TerminalOptions): string {
+export function renderTerminal(untrusted: JsonReport, opts: TerminalOptions): string {
+  // argv, paths, script text and messages come from the package: an escape sequence in them must
+  // be shown, never obeyed (it could erase a line or repaint BLOCK as ALLOW).
+  const report = printableDeep(untrusted);
   const paint = painter(opts.color);
   const shown = report.packages
     .map((pkg, index) => ({ pkg, index }))
