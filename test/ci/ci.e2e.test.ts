@@ -35,7 +35,7 @@ interface Run {
 function run(file: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
   const started = Date.now();
   return new Promise((resolve) => {
-    const child = spawn(file, args, { cwd: repo, env: { ...process.env, npm_config_cache: cache, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(file, args, { cwd: repo, env: { ...process.env, npm_config_cache: cache, NO_COLOR: '1', GITHUB_STEP_SUMMARY: '', GITHUB_BASE_REF: '', CI_MERGE_REQUEST_DIFF_BASE_SHA: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -10,6 +10,7 @@ import { SafeInstallError } from '../../errors/index.js';
 import { packageRoot } from '../../package-root.js';
 import { loadPolicy, policyOf } from '../../policy/index.js';
 import { renderDiffsTerminal } from '../../report/diff-terminal.js';
+import { printable } from '../../report/escape.js';
 import { renderHtml } from '../../report/html.js';
 import { buildJsonReport, type JsonReport } from '../../report/json.js';
 import { renderJunit } from '../../report/junit.js';
@@ -105,7 +106,7 @@ export async function ciCommand(argv: string[]): Promise<number> {
       process.stdout.write(renderDiffsTerminal(result.diffs, { color }));
       process.stdout.write(renderTerminal(report, { color, verbose: values.verbose === true, width: process.stdout.columns ?? 100 }));
     }
-    for (const note of result.notes) process.stdout.write(`note: ${note}\n`);
+    for (const note of result.notes) process.stdout.write(`note: ${printable(note)}\n`);
   }
   return exit;
 }
