@@ -150,7 +150,12 @@ export function registryOf(pkgs: readonly LockedPackage[]): string | undefined {
  */
 async function scanLocked(pkgs: readonly LockedPackage[], root: string, opts: CiOptions): Promise<JsonReport> {
   const rounds: LockedPackage[][] = [];
+  const seen = new Set<string>();
   for (const pkg of pkgs) {
+    // The same package in two lockfiles (or twice in pnpm's) runs once.
+    const id = `${pkg.name}@${pkg.version}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
     const round = rounds.find((r) => !r.some((p) => p.name === pkg.name));
     if (round) round.push(pkg);
     else rounds.push([pkg]);
