@@ -75,16 +75,30 @@ function composedLeaks(ctx: RuleContext, provenSources: Set<string>): Finding[] 
     if (!first || provenSources.has(match.path)) continue;
     const after = egress.filter((event) => event.time > first.time);
     if (after.length === 0) continue;
+    // Every byte that left was seen (decrypted, not cut) and held no decoy value: what is left
+    // to fear is an encoding the search does not know, which a person should judge (review).
+    // Anything unseen (raw streams, TLS we could not open, cut bodies) keeps it high.
+    const seen = after.every((event) => fullySeen(ctx, event.id));
     findings.push({
       rule: 'exfiltration',
-      severity: 'high',
+      severity: seen ? 'medium' : 'high',
       message:
         `sends data to ${listSome(destinationsOf(after), 2)} after reading ${displayPath(match.path, { home: ctx.paths.home })} ` +
-        `(${match.location.label}): possible exfiltration, not proven (no decoy value seen in the traffic)`,
+        `(${match.location.label}): possible exfiltration, not proven (${seen ? 'all of the traffic was seen and held no decoy value' : 'no decoy value seen in the traffic, and not all of it could be seen'})`,
       evidence: [...reads.map((event) => event.id), ...after.map((event) => event.id)],
     });
   }
   return findings;
+}
+
+/** A DNS query is seen whole; a connection when the sinkhole read all it sent, in clear. */
+function fullySeen(ctx: RuleContext, id: string): boolean {
+  if (ctx.session.dns.some((event) => event.id === id)) return true;
+  const connection = ctx.session.connections.find((event) => event.id === id);
+  const observed = connection?.observed;
+  if (!observed || observed.forwarded) return false;
+  if (observed.http) return !observed.http.truncated;
+  return connection.protocol === 'udp' && (observed.bytesReceived ?? Number.POSITIVE_INFINITY) <= 4096;
 }
 
 /** Connections first; a DNS lookup only when no connection already names that host. */

@@ -27,8 +27,10 @@ export interface SecretLocation {
 }
 
 export const SECRET_LOCATIONS: readonly SecretLocation[] = [
-  { label: 'npm credentials', scope: 'home', pattern: /^\.npmrc$/, severity: 'high', packageManagerConfig: true },
-  { label: 'npm credentials (project)', scope: 'project', pattern: /^\.npmrc$/, severity: 'high', packageManagerConfig: true },
+  // medium, not high: ~/.npmrc is also where proxy, registry and CA settings live, and
+  // installers that download (cypress) read it for them. A token seen leaving is still critical.
+  { label: 'npm credentials', scope: 'home', pattern: /^\.npmrc$/, severity: 'medium', packageManagerConfig: true },
+  { label: 'npm credentials (project)', scope: 'project', pattern: /^\.npmrc$/, severity: 'medium', packageManagerConfig: true },
   { label: 'yarn credentials', scope: 'home', pattern: /^\.yarnrc(\.yml)?$/, severity: 'high', packageManagerConfig: true },
   // Host lists, not keys: they reveal where the developer logs in, nothing that unlocks it.
   { label: 'SSH host list', scope: 'home', pattern: /^\.ssh\/(known_hosts(\.old)?|authorized_keys)$/, severity: 'medium' },

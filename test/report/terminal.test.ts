@@ -30,11 +30,11 @@ test('terminal: package headers carry the verdict, worst packages first', () => 
 });
 
 test('terminal: one line per finding with severity, rule, message and evidence ids, most severe first', () => {
-  assert.equal(lineWith('reads ~/.npmrc (npm credentials)'), '  high     credential-access      reads ~/.npmrc (npm credentials)  [f15]');
+  assert.equal(lineWith('reads ~/.npmrc (npm credentials)'), '  medium   credential-access      reads ~/.npmrc (npm credentials)  [f15]');
   assert.match(lineWith('connects to collect.evil.example'), /^ {2}medium {3}network-egress {9}connects to collect\.evil\.example \(192\.0\.2\.1:443\): 2 attempts, ENETUNREACH — the policy line that allows it: packages: \{ "evil-helper@2\.1\.0": \{ allowEgress: \["collect\.evil\.example"\] \} \} {2}\[n2, n3, d1\]$/);
   assert.match(lineWith('timeout '), /^ {2}high {5}timeout {2}postinstall script \(node wait\.js\) did not finish: exceeded the 60 s limit {2}\[s3, p9\]$/);
   const severities = lines.slice(1, lines.indexOf('  postinstall: node install.js  (exit 0, 0.42 s)')).map((l) => l.trim().split(/\s+/)[0]);
-  assert.deepEqual(severities, ['critical', 'high', 'high', 'high', 'medium', 'medium', 'medium', 'medium', 'info']);
+  assert.deepEqual(severities, ['critical', 'high', 'high', 'medium', 'medium', 'medium', 'medium', 'medium', 'info']);
 });
 
 test('terminal: scripts show outcome and duration', () => {

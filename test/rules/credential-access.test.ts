@@ -4,7 +4,7 @@ import { credentialAccessRule } from '../../src/rules/credential-access.js';
 import { ChainBuilder, HOME, PROJECT } from './chain-builder.js';
 import { run } from './helpers.js';
 
-test('credential-access: reading secrets is high, one finding per file', () => {
+test('credential-access: reading secrets is high, ~/.npmrc medium (it is also npm config), one finding per file', () => {
   const b = new ChainBuilder();
   const s = b.pkg('stealer').script('postinstall', 'node index.js');
   const npmrc1 = s.file(s.root, 'read', `${HOME}/.npmrc`);
@@ -17,7 +17,7 @@ test('credential-access: reading secrets is high, one finding per file', () => {
   assert.deepEqual(
     findings.map((f) => [f.severity, f.evidence]),
     [
-      ['high', [npmrc1.id, npmrc2.id]],
+      ['medium', [npmrc1.id, npmrc2.id]],
       ['high', [key.id]],
       ['high', [aws.id]],
       ['high', [env.id]],

@@ -10,7 +10,7 @@ test('assess: findings are ordered most severe first and verdicts follow the wor
   const b = new ChainBuilder();
   const bad = b.pkg('bad').script('postinstall', 'node x.js');
   bad.process(['sh', '-c', 'true'], { exe: '/bin/sh' });
-  bad.file(bad.root, 'read', `${HOME}/.npmrc`);
+  bad.file(bad.root, 'read', `${HOME}/.ssh/id_rsa`);
   const meh = b.pkg('meh').script('postinstall', 'node y.js');
   meh.process(['node', 'bg.js'], { detached: true });
   const info = b.pkg('info').script('install', 'node-gyp rebuild');

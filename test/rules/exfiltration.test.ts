@@ -96,7 +96,7 @@ test('exfiltration: a secret read followed by egress is high, not proven, citing
   assert.ok(!findings[0]?.evidence.includes(early.id), 'egress before the read is not part of it');
   assert.equal(
     findings[0]?.message,
-    'sends data to collect.evil.test (198.51.100.4:443) after reading ~/.aws/credentials (AWS credentials): possible exfiltration, not proven (no decoy value seen in the traffic)',
+    'sends data to collect.evil.test (198.51.100.4:443) after reading ~/.aws/credentials (AWS credentials): possible exfiltration, not proven (no decoy value seen in the traffic, and not all of it could be seen)',
   );
 });
 
