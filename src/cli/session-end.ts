@@ -7,7 +7,7 @@ import { packageRoot } from '../package-root.js';
 import type { Provenance } from '../provenance/index.js';
 import { appendRecord, type SessionRecord } from '../record/index.js';
 import { exportRecordOtlp, otlpTracesUrl } from '../record/otlp.js';
-import type { Assessment } from '../rules/types.js';
+import type { Assessment, Verdict } from '../rules/types.js';
 import type { SessionChain } from '../session/types.js';
 
 /**
@@ -15,8 +15,11 @@ import type { SessionChain } from '../session/types.js';
  * by the PATH shims: an agent must get a verdict and an exit code, never a prompt).
  */
 export function isInteractive(env: NodeJS.ProcessEnv = process.env): boolean {
-  if (env.SAFE_INSTALL_NONINTERACTIVE === '1' || env.SAFE_INSTALL_NONINTERACTIVE === 'true') return false;
-  return process.stdin.isTTY === true && process.stdout.isTTY === true;
+  return !nonInteractiveByEnv(env) && process.stdin.isTTY === true && process.stdout.isTTY === true;
+}
+
+export function nonInteractiveByEnv(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.SAFE_INSTALL_NONINTERACTIVE === '1' || env.SAFE_INSTALL_NONINTERACTIVE === 'true';
 }
 
 /** One short line saying why the session was refused, for stderr (agents read it). */
@@ -37,13 +40,21 @@ export interface SessionEndResult {
 
 export async function recordSession(args: {
   kind: 'scan' | 'install';
-  chain: SessionChain;
-  assessment: Assessment;
+  chain: SessionChain | null;
+  assessment: Assessment | null;
+  verdict?: Verdict;
   provenance: Provenance;
   command: string[];
   otlp?: string;
 }): Promise<SessionEndResult> {
-  const record = await appendRecord({ kind: args.kind, chain: args.chain, assessment: args.assessment, provenance: args.provenance, command: args.command });
+  const record = await appendRecord({
+    kind: args.kind,
+    chain: args.chain,
+    assessment: args.assessment,
+    ...(args.verdict ? { verdict: args.verdict } : {}),
+    provenance: args.provenance,
+    command: args.command,
+  });
   const url = otlpTracesUrl(args.otlp);
   if (!url) return { record };
   try {

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import { SafeInstallError } from '../errors/index.js';
 import { packageRoot } from '../package-root.js';
 import type { Provenance } from '../provenance/index.js';
-import type { Assessment } from '../rules/types.js';
+import type { Assessment, Verdict } from '../rules/types.js';
 import type { SessionChain } from '../session/types.js';
 import { headPayload, hmacSha256, recordKey, recordPayload, sha256 } from './hash.js';
 import { withLock } from './lock.js';
@@ -17,8 +17,11 @@ import { RECORD_FORMAT, type RecordHead, type RecordKind, type SessionRecord, ty
 
 export interface AppendSessionArgs {
   kind: 'scan' | 'install';
-  chain: SessionChain;
-  assessment: Assessment;
+  /** Null for an install that needed no sandbox (nothing new with scripts, or all from the verdict cache). */
+  chain: SessionChain | null;
+  assessment: Assessment | null;
+  /** The verdict when there is no assessment (e.g. allowed from the verdict cache). */
+  verdict?: Verdict;
   provenance: Provenance | Record<string, unknown>;
   /** The command as the user gave it, e.g. `['npm', 'install', 'left-pad']`. */
   command: string[];
@@ -34,20 +37,20 @@ export interface AppendSessionArgs {
  * install starts, so an install that crashes half-way is still on record.
  */
 export async function appendRecord(args: AppendSessionArgs): Promise<SessionRecord> {
-  const byLocation = new Map(args.chain.packages.map((p) => [p.info.location, p.info]));
+  const byLocation = new Map((args.chain?.packages ?? []).map((p) => [p.info.location, p.info]));
   const body: SessionRecordBody = {
     command: [...args.command],
-    verdict: args.assessment.verdict,
+    verdict: args.assessment?.verdict ?? args.verdict ?? null,
     tool: { name: 'safe-install', version: packageRoot().version },
-    imageDigest: args.imageDigest !== undefined ? args.imageDigest : (args.chain.sandbox?.imageId ?? null),
+    imageDigest: args.imageDigest !== undefined ? args.imageDigest : (args.chain?.sandbox?.imageId ?? null),
     provenance: args.provenance,
-    findings: args.assessment.packages.map((pkg) => {
+    findings: (args.assessment?.packages ?? []).map((pkg) => {
       const info = byLocation.get(pkg.location);
       return { package: info ? `${info.name}@${info.version}` : pkg.location, location: pkg.location, verdict: pkg.verdict, findings: pkg.findings };
     }),
     chain: args.chain,
   };
-  return appendBody({ kind: args.kind, id: args.chain.id, body, ...(args.dir ? { dir: args.dir } : {}), ...(args.env ? { env: args.env } : {}) });
+  return appendBody({ kind: args.kind, id: args.chain?.id ?? `${args.kind}-${crypto.randomUUID()}`, body, ...(args.dir ? { dir: args.dir } : {}), ...(args.env ? { env: args.env } : {}) });
 }
 
 /** Record that a shim ran a package manager unprotected because SAFE_INSTALL_BYPASS=1 was set. */

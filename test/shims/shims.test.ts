@@ -149,6 +149,29 @@ describe('PATH shims', () => {
     }
   });
 
+  test('npm install through the shim is a real safe-install install, on record with its provenance', () => {
+    const project = path.join(tmp, 'install-proj');
+    const dep = path.join(tmp, 'install-dep');
+    fs.mkdirSync(project);
+    fs.mkdirSync(dep);
+    fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'install-proj', version: '1.0.0' }));
+    fs.writeFileSync(path.join(dep, 'package.json'), JSON.stringify({ name: 'shim-plain-dep', version: '1.0.0' }));
+    // A tarball, not the folder: npm links a folder dependency instead of installing it.
+    assert.equal(spawnSync('npm', ['pack', '--silent'], { cwd: dep, env: { ...process.env, npm_config_cache: path.join(tmp, 'npm-cache') } }).status, 0);
+    const state = path.join(tmp, 'install-state');
+    const r = sh('npm install ../install-dep/shim-plain-dep-1.0.0.tgz', { PATH: `${realSiDir}:/usr/bin:/bin`, cwd: project, env: { XDG_STATE_HOME: state, CLAUDECODE: '1', npm_config_cache: path.join(tmp, 'npm-cache') } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(fs.existsSync(path.join(project, 'node_modules', 'shim-plain-dep', 'package.json')));
+    const show = sh(`"${process.execPath}" "${path.join(packageRoot().dir, 'bin', 'safe-install')}" log show --last --json`, { PATH: '/usr/bin:/bin', env: { XDG_STATE_HOME: state } });
+    const rec = JSON.parse(show.stdout) as { kind: string; body: { verdict: string; command: string[]; provenance: { shim: { tool: string; realBinary: string }; initiator: string } } };
+    assert.equal(rec.kind, 'install');
+    assert.equal(rec.body.verdict, 'allow');
+    assert.deepEqual(rec.body.command, ['npm', 'install', '../install-dep/shim-plain-dep-1.0.0.tgz']);
+    assert.equal(rec.body.provenance.shim.tool, 'npm');
+    assert.equal(rec.body.provenance.shim.realBinary, '/usr/bin/npm');
+    assert.equal(rec.body.provenance.initiator, 'agent');
+  });
+
   test('SAFE_INSTALL_BYPASS=1 runs the real program and is logged, in bypass.log and the hash-chained record', () => {
     const state = path.join(tmp, 'bypass-state');
     const r = sh('npm install left-pad', { PATH: `${realSiDir}:${basePath}`, env: { SAFE_INSTALL_BYPASS: '1', XDG_STATE_HOME: state } });

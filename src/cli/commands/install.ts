@@ -14,6 +14,8 @@ import type { SaveType } from '../../install/tree.js';
 import { parseFlags, secondsFlag } from '../args.js';
 import { EXIT_ALLOWED, EXIT_BLOCKED, type FailOn } from '../exit-codes.js';
 import { createProgressView } from '../progress-view.js';
+import { collectProvenance, type Provenance } from '../../provenance/index.js';
+import { nonInteractiveByEnv, recordSession } from '../session-end.js';
 
 /** npm's subcommands that install; `ci` installs the lockfile exactly. */
 export const NPM_INSTALL_WORDS = new Set(['install', 'i', 'add', 'ci', 'in', 'ins', 'inst', 'insta', 'instal', 'isnt', 'isntall', 'clean-install']);
@@ -70,6 +72,8 @@ export async function installCommand(argv: string[], mode: 'install' | 'ci' = 'i
   const policy = await loadPolicy({ projectDir: process.cwd(), ...(values.policy !== undefined ? { policyFile: values.policy } : {}) });
   if (values.quiet !== true) for (const warning of policy.warnings) process.stderr.write(`safe-install: warning: ${warning}\n`);
 
+  // Who asked, taken before the work: the parents may be gone by the time it ends.
+  const provenance = collectProvenance();
   const progress = createProgressView(process.stderr, values.quiet === true);
   let prepared: PreparedInstall;
   try {
@@ -94,8 +98,9 @@ export async function installCommand(argv: string[], mode: 'install' | 'ci' = 'i
     progress.done();
   }
 
-  const report = installReport(prepared);
-  const interactive = process.stdin.isTTY === true && process.stderr.isTTY === true;
+  const report = installReport(prepared, provenance);
+  // SAFE_INSTALL_NONINTERACTIVE=1 (set by the PATH shims): nobody is asked, review is refused.
+  const interactive = process.stdin.isTTY === true && process.stderr.isTTY === true && !nonInteractiveByEnv();
   if (!values.json) {
     if (prepared.session) {
       const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
@@ -109,6 +114,13 @@ export async function installCommand(argv: string[], mode: 'install' | 'ci' = 'i
   if (prepared.verdict === 'review' && effectiveFailOn !== 'review') {
     if (values.yes) proceed = true;
     else if (interactive && !values.json) proceed = await ask('Install anyway? The findings above need your review. [y/N] ');
+  }
+  // On record before anything lands on the host: an install that crashes half-way is still there.
+  try {
+    await recordSession({ kind: 'install', chain: prepared.session?.chain ?? null, assessment: prepared.session?.assessment ?? null, verdict: prepared.verdict, provenance, command: process.argv.slice(2) });
+  } catch (err) {
+    prepared.discard();
+    throw err;
   }
   if (!proceed) {
     prepared.discard();
@@ -141,11 +153,11 @@ interface InstallSection {
 }
 
 /** The scan report (schemaVersion 1) of the session, plus an `install` section. */
-function installReport(prepared: PreparedInstall): Record<string, unknown> & { install: InstallSection } {
+function installReport(prepared: PreparedInstall, provenance: Provenance): Record<string, unknown> & { install: InstallSection } {
   const tool = { name: 'safe-install', version: packageRoot().version };
   const base = prepared.session
-    ? (buildJsonReport({ chain: prepared.session.chain, assessment: prepared.session.assessment, tool }) as unknown as Record<string, unknown>)
-    : { schemaVersion: REPORT_SCHEMA_VERSION, tool, verdict: prepared.verdict, packages: [], provenance: {} };
+    ? (buildJsonReport({ chain: prepared.session.chain, assessment: prepared.session.assessment, tool, provenance: { ...provenance } }) as unknown as Record<string, unknown>)
+    : { schemaVersion: REPORT_SCHEMA_VERSION, tool, verdict: prepared.verdict, packages: [], provenance: { ...provenance } };
   return {
     ...base,
     install: {
