@@ -31,18 +31,23 @@ export interface ArboristLike {
 }
 
 /** The options npm's install command hands arborist (npm's flatOptions, the parts that matter). */
-export function arboristOptions(npm: NpmOptions, dir: string, req: ArboristRequest): Record<string, unknown> {
+export function arboristOptions(npm: NpmOptions, dir: string, req: ArboristRequest, settings: Record<string, unknown> = {}): Record<string, unknown> {
+  // npm's own order: its defaults, the user's .npmrc settings, then the command line.
+  const saveExact = req.saveExact === true || settings.saveExact === true;
   return {
+    savePrefix: '^',
+    ...settings,
     ...npm,
     path: dir,
     save: true,
-    savePrefix: '^',
-    saveExact: req.saveExact === true,
+    // npm turns --save-exact into an empty prefix: arborist itself only reads savePrefix.
+    ...(saveExact ? { savePrefix: '' } : {}),
+    saveExact,
     ...(req.saveType ? { saveType: req.saveType } : {}),
-    omit: req.omit,
+    omit: [...new Set([...((settings.omit as string[] | undefined) ?? []), ...req.omit])],
     workspacesEnabled: true,
     ...(req.workspaces.length > 0 ? { workspaces: req.workspaces } : {}),
-    packageLock: true,
+    packageLock: settings.packageLock !== false,
     // Bundled dependencies and shrinkwrapped subtrees in the ideal tree, so their scripts are seen.
     complete: true,
     add: req.add,

@@ -18,6 +18,7 @@ import { onCleanup } from '../sandbox/cleanup.js';
 import { VerdictCache, type CachedVerdict, type ScriptFacts } from '../cache/index.js';
 import { landOutputs } from '../install/outputs.js';
 import { commitStage, createStage, discardStage, recoverProject, testPause, type Stage } from '../install/stage.js';
+import { readNpmSettings } from '../install/npmrc.js';
 import { arboristOptions, changedNodes, newArborist, withDependencies, type ArboristRequest, type ProjectNode, type SaveType } from '../install/tree.js';
 import type { Policy } from '../policy/types.js';
 import { toResolveError } from '../resolve/errors.js';
@@ -139,18 +140,19 @@ export async function prepareInstall(opts: InstallOptions): Promise<PreparedInst
 }
 
 async function prepareInStage(opts: InstallOptions, stage: Stage, workDir: string, progress: ProgressListener, releaseStage: () => void): Promise<PreparedInstall> {
-  const registry = effectiveRegistry(opts.registry);
-  const npm = npmOptions(registry, effectiveCache(opts.npmCache));
+  const settings = readNpmSettings(stage.projectDir);
+  const registry = effectiveRegistry(opts.registry ?? (settings.options.registry as string | undefined));
+  const npm = { ...npmOptions(registry, effectiveCache(opts.npmCache)), ...settings.scoped };
   const ctx = { registry };
   const libs = await loadNpmLibs();
   const req: ArboristRequest = {
     add: opts.specs,
     ...(opts.saveType ? { saveType: opts.saveType } : {}),
     ...(opts.saveExact ? { saveExact: true } : {}),
-    omit: opts.omit ?? [],
+    omit: [...new Set([...(opts.omit ?? []), ...((settings.options.omit as string[] | undefined) ?? [])])],
     workspaces: opts.workspaces ?? [],
   };
-  const arbOptions = arboristOptions(npm, stage.dir, req);
+  const arbOptions = arboristOptions(npm, stage.dir, req, settings.options);
   const arb = newArborist(libs, arbOptions);
 
   progress({ stage: 'resolve', done: 0, total: 1 });

@@ -1,0 +1,246 @@
+/**
+ * `safe-install install` end to end: the real CLI, a real (local) registry of fixtures, the
+ * real sandbox, real npm for the reference lockfile. Each test works in its own project folder.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { after, before, describe, test } from 'node:test';
+import { packageRoot } from '../../src/package-root.js';
+import { startLocalRegistry } from '../helpers/local-registry.js';
+
+const root = packageRoot().dir;
+const fixturesDir = path.join(root, 'fixtures', 'npm', '@fixtures');
+let registry: Awaited<ReturnType<typeof startLocalRegistry>>;
+let tmp: string;
+let launcher: string;
+
+before(async () => {
+  registry = await startLocalRegistry({ packages: fs.readdirSync(fixturesDir).map((name) => path.join(fixturesDir, name)) });
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'si-install-test-'));
+  // The CLI's own entry, minus the bin's compile-on-first-use step (the tests run the build).
+  launcher = path.join(tmp, 'safe-install.mjs');
+  fs.writeFileSync(launcher, `const { main } = await import(${JSON.stringify(path.join(root, 'dist', 'src', 'cli', 'main.js'))});\nprocess.exitCode = await main(process.argv.slice(2));\n`);
+});
+
+after(async () => {
+  await registry.close();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Env shared by every run: private npm cache and verdict cache, unless a test gives its own. */
+function baseEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { ...process.env, npm_config_cache: path.join(tmp, 'npm-cache'), XDG_CACHE_HOME: path.join(tmp, 'xdg-cache'), NO_COLOR: '1', ...extra };
+}
+
+function start(cwd: string, args: string[], env: Record<string, string> = {}): { child: ChildProcess; done: Promise<Run> } {
+  const child = spawn(process.execPath, [launcher, ...args], { cwd, env: baseEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<Run>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  return { child, done };
+}
+
+const run = (cwd: string, args: string[], env: Record<string, string> = {}) => start(cwd, args, env).done;
+
+/** A fresh project folder with this package.json (name shared, so lockfiles compare whole). */
+function project(label: string, manifest: Record<string, unknown> = {}): string {
+  const dir = fs.mkdtempSync(path.join(tmp, `${label}-`));
+  fs.writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify({ name: 'demo-app', version: '1.0.0', ...manifest }, null, 2)}\n`);
+  return dir;
+}
+
+/** Everything an install may change: package.json, lockfile, the whole node_modules tree (contents, links, modes). */
+function projectHash(dir: string): string {
+  const h = crypto.createHash('sha256');
+  for (const name of ['package.json', 'package-lock.json']) {
+    const file = path.join(dir, name);
+    h.update(`${name}:${fs.existsSync(file) ? crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex') : 'absent'}\n`);
+  }
+  const walk = (rel: string): void => {
+    const full = path.join(dir, rel);
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(full);
+    } catch {
+      h.update(`${rel}:absent\n`);
+      return;
+    }
+    if (st.isSymbolicLink()) h.update(`${rel}:link:${fs.readlinkSync(full)}\n`);
+    else if (st.isDirectory()) {
+      h.update(`${rel}:dir:${st.mode}\n`);
+      for (const entry of fs.readdirSync(full).sort()) walk(path.join(rel, entry));
+    } else h.update(`${rel}:file:${st.mode}:${crypto.createHash('sha256').update(fs.readFileSync(full)).digest('hex')}\n`);
+  };
+  walk('node_modules');
+  return h.digest('hex');
+}
+
+/** npm itself, as the reference. Async: the local registry answers from this very process. */
+async function npmInstallIgnoreScripts(dir: string, args: string[]): Promise<void> {
+  const child = spawn('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--registry', registry.url, ...args], { cwd: dir, env: baseEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(code, 0, stderr);
+}
+
+interface InstallJson {
+  verdict: string;
+  install: { installed: boolean; containerStarted: boolean; sandboxed: { name: string }[]; cached: { name: string }[] };
+  packages: { name: string; findings: { rule: string }[] }[];
+}
+
+/** Waits until the child's stderr matches, then SIGKILLs it; fails if it exits first. */
+async function killWhen(h: { child: ChildProcess; done: Promise<Run> }, pattern: RegExp): Promise<Run> {
+  let seen = '';
+  await new Promise<void>((resolve, reject) => {
+    h.child.stderr!.on('data', (d: Buffer) => {
+      seen += d.toString();
+      if (pattern.test(seen)) resolve();
+    });
+    void h.done.then((r) => reject(new Error(`exited (${r.code}) before ${pattern}: ${r.stderr}`)));
+  });
+  h.child.kill('SIGKILL');
+  const r = await h.done;
+  assert.equal(r.signal, 'SIGKILL');
+  return r;
+}
+
+describe('safe-install install', () => {
+  test('a native addon lands built and loads on the host; package.json and lockfile are npm\'s', async () => {
+    const dir = project('native');
+    const r = await run(dir, ['install', '@fixtures/native-addon', '--registry', registry.url, '--json', '--no-cache']);
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as InstallJson;
+    assert.equal(report.verdict, 'allow');
+    assert.equal(report.install.installed, true);
+    assert.equal(report.install.containerStarted, true);
+    assert.deepEqual(report.install.sandboxed.map((p) => p.name), ['@fixtures/native-addon']);
+    const pkgDir = path.join(dir, 'node_modules', '@fixtures', 'native-addon');
+    assert.ok(fs.statSync(path.join(pkgDir, 'build', 'Release', 'addon.node')).isFile(), 'the sandbox build output is on the host');
+    const addon = createRequire(path.join(dir, 'index.js'))('@fixtures/native-addon') as { hello(): string };
+    assert.equal(typeof addon.hello, 'function');
+    assert.ok(!fs.existsSync(path.join(dir, '.safe-install')), 'no staging leftovers');
+
+    const ref = project('native-ref');
+    await npmInstallIgnoreScripts(ref, ['@fixtures/native-addon']);
+    assert.equal(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'), fs.readFileSync(path.join(ref, 'package.json'), 'utf8'));
+    assert.equal(fs.readFileSync(path.join(dir, 'package-lock.json'), 'utf8'), fs.readFileSync(path.join(ref, 'package-lock.json'), 'utf8'));
+  });
+
+  test('lockfile equals npm\'s for a dependency tree with scripts, -D and -E', async () => {
+    const dir = project('tree');
+    const r = await run(dir, ['npm', 'i', '-D', '-E', '@fixtures/with-dep', '@fixtures/no-scripts', '--registry', registry.url, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as InstallJson;
+    // Dependencies first, both scripted packages in the one session.
+    assert.deepEqual(report.install.sandboxed.map((p) => p.name).sort(), ['@fixtures/dep-postinstall', '@fixtures/with-dep']);
+    const ref = project('tree-ref');
+    await npmInstallIgnoreScripts(ref, ['-D', '-E', '@fixtures/with-dep', '@fixtures/no-scripts']);
+    assert.equal(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'), fs.readFileSync(path.join(ref, 'package.json'), 'utf8'));
+    assert.equal(fs.readFileSync(path.join(dir, 'package-lock.json'), 'utf8'), fs.readFileSync(path.join(ref, 'package-lock.json'), 'utf8'));
+  });
+
+  test('a blocked package leaves package.json, lockfile and node_modules byte-identical', async () => {
+    const dir = project('block');
+    await npmInstallIgnoreScripts(dir, ['@fixtures/no-scripts']);
+    const before = projectHash(dir);
+    const r = await run(dir, ['@fixtures/attack-miner-dropper', '--registry', registry.url, '--no-cache']);
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(projectHash(dir), before);
+    assert.ok(!fs.existsSync(path.join(dir, '.safe-install')));
+    assert.match(r.stderr, /nothing was installed \(verdict: block\)/);
+    assert.match(r.stderr, /@fixtures\/attack-miner-dropper@1\.0\.0 \(block\):/);
+    assert.match(r.stderr, /download-execute/);
+    assert.match(r.stderr, /acknowledge:/, 'says how to override');
+  });
+
+  test('review without a TTY exits 1 and changes nothing; --yes installs', async () => {
+    const dir = project('review');
+    const before = projectHash(dir);
+    const r = await run(dir, ['install', '@fixtures/detached', '--registry', registry.url, '--json', '--no-cache']);
+    assert.equal(r.code, 1, r.stderr);
+    const report = JSON.parse(r.stdout) as InstallJson;
+    assert.equal(report.verdict, 'review');
+    assert.equal(report.install.installed, false);
+    assert.equal(projectHash(dir), before);
+
+    const yes = await run(dir, ['install', '@fixtures/detached', '--registry', registry.url, '--json', '--yes', '--no-cache']);
+    assert.equal(yes.code, 0, yes.stderr);
+    assert.equal((JSON.parse(yes.stdout) as InstallJson).install.installed, true);
+    assert.ok(fs.existsSync(path.join(dir, 'node_modules', '@fixtures', 'detached', 'package.json')));
+    assert.notEqual(projectHash(dir), before);
+  });
+
+  test('a cached allow skips the container and still lands the build outputs; --no-cache decides again', async () => {
+    const env = { XDG_CACHE_HOME: path.join(tmp, 'xdg-cache-hit') };
+    const first = await run(project('cache-1'), ['install', '@fixtures/native-addon', '--registry', registry.url, '--json'], env);
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal((JSON.parse(first.stdout) as InstallJson).install.containerStarted, true);
+
+    const dir = project('cache-2');
+    const second = await run(dir, ['install', '@fixtures/native-addon', '--registry', registry.url, '--json'], env);
+    assert.equal(second.code, 0, second.stderr);
+    const report = JSON.parse(second.stdout) as InstallJson;
+    assert.equal(report.install.containerStarted, false);
+    assert.deepEqual(report.install.cached.map((p) => p.name), ['@fixtures/native-addon']);
+    assert.doesNotMatch(second.stderr, /starting the sandbox/);
+    const addon = createRequire(path.join(dir, 'index.js'))('@fixtures/native-addon') as { hello(): string };
+    assert.equal(typeof addon.hello, 'function');
+
+    const forced = await run(project('cache-3'), ['install', '@fixtures/native-addon', '--registry', registry.url, '--json', '--no-cache'], env);
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.equal((JSON.parse(forced.stdout) as InstallJson).install.containerStarted, true);
+  });
+
+  test('killed during the sandbox or while reifying: the project is as before', async () => {
+    for (const [label, pattern, env] of [
+      ['sandbox', /sandboxing 1\/1/, {}],
+      ['reify', /test pause at reify/, { SAFE_INSTALL_TEST_PAUSE: 'reify:20000' }],
+    ] as const) {
+      const dir = project(`kill-${label}`);
+      await npmInstallIgnoreScripts(dir, ['@fixtures/no-scripts']);
+      const before = projectHash(dir);
+      await killWhen(start(dir, ['install', '@fixtures/benign-codegen', '--registry', registry.url, '--no-cache'], env), pattern);
+      assert.equal(projectHash(dir), before, `killed during ${label}`);
+      // The next run cleans the stage up and installs normally.
+      const again = await run(dir, ['install', '@fixtures/benign-codegen', '--registry', registry.url]);
+      assert.equal(again.code, 0, again.stderr);
+      assert.ok(fs.existsSync(path.join(dir, 'node_modules', '@fixtures', 'benign-codegen', 'generated', 'index.js')), 'build output landed');
+      assert.ok(!fs.existsSync(path.join(dir, '.safe-install')));
+    }
+  });
+
+  test('killed after the commit started: the next run finishes it (fully installed, like npm)', async () => {
+    const dir = project('kill-commit');
+    await npmInstallIgnoreScripts(dir, ['@fixtures/no-scripts']);
+    const before = projectHash(dir);
+    await killWhen(start(dir, ['install', '@fixtures/benign-codegen', '--registry', registry.url, '--no-cache'], { SAFE_INSTALL_TEST_PAUSE: 'commit:20000' }), /test pause at commit/);
+    assert.equal(projectHash(dir), before, 'the journal is written, the renames not yet');
+    // Any later install in the project rolls the interrupted one forward first.
+    const next = await run(dir, ['install', '--registry', registry.url, '--json']);
+    assert.equal(next.code, 0, next.stderr);
+    assert.equal((JSON.parse(next.stdout) as InstallJson).install.containerStarted, false, 'nothing left to sandbox');
+    assert.ok(fs.existsSync(path.join(dir, 'node_modules', '@fixtures', 'benign-codegen', 'generated', 'index.js')));
+    const ref = project('kill-commit-ref');
+    await npmInstallIgnoreScripts(ref, ['@fixtures/no-scripts']);
+    await npmInstallIgnoreScripts(ref, ['@fixtures/benign-codegen']);
+    assert.equal(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'), fs.readFileSync(path.join(ref, 'package.json'), 'utf8'));
+    assert.equal(fs.readFileSync(path.join(dir, 'package-lock.json'), 'utf8'), fs.readFileSync(path.join(ref, 'package-lock.json'), 'utf8'));
+    assert.ok(!fs.existsSync(path.join(dir, '.safe-install')));
+  });
+});
