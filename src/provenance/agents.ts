@@ -3,6 +3,8 @@
  * runs, or its own process among our ancestors. Matching is on evidence only (a name, a
  * variable's presence); variable values are never copied into the record, they may be secrets.
  */
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { ProcessInfo } from './process-chain.js';
 
@@ -52,6 +54,22 @@ export function parseAgentList(value: string | undefined): AgentSignature[] {
       const key = isEnv ? entry.slice(4) : entry;
       return { id: `custom:${key}`, name: key, env: isEnv ? [key] : [], processes: isEnv ? [] : [key] };
     });
+}
+
+/**
+ * The user's list: `$XDG_CONFIG_HOME/safe-install/agents` (default ~/.config/safe-install/agents),
+ * one entry per line in the SAFE_INSTALL_AGENTS syntax, `#` starts a comment. A separate file,
+ * not a policy key: it describes the machine's tools, not a decision about packages.
+ */
+export function readAgentsFile(env: NodeJS.ProcessEnv): AgentSignature[] {
+  const config = env.XDG_CONFIG_HOME && path.isAbsolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : path.join(env.HOME || os.homedir(), '.config');
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(config, 'safe-install', 'agents'), 'utf8');
+  } catch {
+    return [];
+  }
+  return parseAgentList(text.split('\n').map((line) => line.replace(/#.*/, '').trim()).filter(Boolean).join(','));
 }
 
 /** Basenames a process is known by: its kernel name and the programs of argv[0] and argv[1] (`node /usr/bin/claude`). */

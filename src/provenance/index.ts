@@ -4,7 +4,7 @@
  * repository, the CI run and the exact command line. It goes into the JSON report and the record.
  */
 import os from 'node:os';
-import { detectAgents, KNOWN_AGENTS, parseAgentList, type DetectedAgent } from './agents.js';
+import { detectAgents, KNOWN_AGENTS, parseAgentList, readAgentsFile, type DetectedAgent } from './agents.js';
 import { detectCi, type CiInfo } from './ci.js';
 import { gitInfo, type GitInfo } from './git.js';
 import { processChain, type ProcessInfo } from './process-chain.js';
@@ -13,7 +13,7 @@ export type { DetectedAgent, AgentSignature } from './agents.js';
 export type { CiInfo } from './ci.js';
 export type { GitInfo } from './git.js';
 export type { ProcessInfo } from './process-chain.js';
-export { KNOWN_AGENTS, parseAgentList, detectAgents } from './agents.js';
+export { KNOWN_AGENTS, parseAgentList, detectAgents, readAgentsFile } from './agents.js';
 export { detectCi } from './ci.js';
 export { processChain } from './process-chain.js';
 
@@ -72,7 +72,7 @@ export function collectProvenance(opts: CollectOptions = {}): Provenance {
   const cwd = opts.cwd ?? process.cwd();
   const tty = opts.tty ?? { stdin: process.stdin.isTTY === true, stdout: process.stdout.isTTY === true, stderr: process.stderr.isTTY === true };
   const chain = processChain(opts.pid ?? process.pid);
-  const signatures = [...KNOWN_AGENTS, ...parseAgentList(env.SAFE_INSTALL_AGENTS), ...(opts.extraAgents ?? [])];
+  const signatures = [...KNOWN_AGENTS, ...parseAgentList(env.SAFE_INSTALL_AGENTS), ...readAgentsFile(env), ...(opts.extraAgents ?? [])];
   const agents = detectAgents(chain, env, signatures);
   const ci = detectCi(env);
   const interactive = tty.stdin && tty.stdout;

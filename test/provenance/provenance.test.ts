@@ -23,7 +23,7 @@ function underLauncher(name: string, env: Record<string, string> = {}, cwd = tmp
   // A real process named `name` stays the parent (no exec), as an agent's CLI does.
   fs.writeFileSync(launcher, `#!/bin/sh\n"${process.execPath}" "${probe}" "$@"\nexit $?\n`, { mode: 0o755 });
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(CLAUDE|CODEX|CURSOR|GEMINI|COPILOT|AIDER|WINDSURF|CLINE|AMP|OPENCODE|GOOSE|DEVIN|GITHUB_|GITLAB|CI$|CIRCLE|BUILDKITE|JENKINS|TF_BUILD|SAFE_INSTALL_)/.test(k)));
-  const out = execFileSync(launcher, ['install', 'left pad'], { cwd, env: { ...clean, ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const out = execFileSync(launcher, ['install', 'left pad'], { cwd, env: { ...clean, XDG_CONFIG_HOME: path.join(tmp, 'no-config'), ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   return JSON.parse(out) as Provenance;
 }
 
@@ -72,6 +72,17 @@ describe('provenance', () => {
     assert.deepEqual(byName.agents.map((a) => a.id), ['custom:robo']);
     const byEnv = underLauncher('plain-shell', { SAFE_INSTALL_AGENTS: 'env:ROBO_SESSION', ROBO_SESSION: 'x' });
     assert.deepEqual(byEnv.agents.map((a) => a.id), ['custom:ROBO_SESSION']);
+  });
+
+  test('the user agents file adds agents the same way', () => {
+    const config = fs.mkdtempSync(path.join(tmp, 'config-'));
+    fs.mkdirSync(path.join(config, 'safe-install'));
+    fs.writeFileSync(path.join(config, 'safe-install', 'agents'), '# our tools\nbuildbot   # the CI helper\nenv:BUILDBOT_RUN\n');
+    const byName = underLauncher('buildbot', { XDG_CONFIG_HOME: config });
+    assert.deepEqual(byName.agents.map((a) => a.id), ['custom:buildbot']);
+    const byEnv = underLauncher('plain-shell', { XDG_CONFIG_HOME: config, BUILDBOT_RUN: '1' });
+    assert.deepEqual(byEnv.agents.map((a) => a.id), ['custom:BUILDBOT_RUN']);
+    assert.deepEqual(underLauncher('buildbot', { XDG_CONFIG_HOME: path.join(tmp, 'no-config') }).agents, []);
   });
 
   test('CI providers and their run ids', () => {
