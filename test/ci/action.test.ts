@@ -32,6 +32,8 @@ test('action.yml: composite; gate, SARIF upload even on failure, then the exit c
   assert.ok(gate.run && !/\$\{\{/.test(gate.run), 'inputs reach the script only through env, never spliced into it');
   const upload = steps.find((s) => s.uses?.startsWith('github/codeql-action/upload-sarif@'))!;
   assert.match(upload.if!, /always\(\)/);
+  assert.match(upload.if!, /steps\.gate\.outputs\.sarif == 'true'/, 'only when the gate wrote one');
+  assert.equal(steps[steps.length - 1]!.if, 'always()', 'the exit code is enforced even after a failed upload');
   assert.equal(upload.with!.category, 'safe-install');
   assert.ok(steps.indexOf(upload) > steps.indexOf(gate) && steps.indexOf(upload) < steps.length - 1, 'the last step fails the job, after the upload');
   const check = spawnSync('bash', ['-n'], { input: steps.map((s) => s.run ?? '').join('\n') });
@@ -60,7 +62,7 @@ test('action.yml: the gate step on an unchanged lockfile writes SARIF and output
   });
   assert.equal(r.status, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /No added or changed packages in package-lock\.json since HEAD~1/);
-  assert.deepEqual(fs.readFileSync(output, 'utf8').trim().split('\n'), ['exit-code=0', 'verdict=allow']);
+  assert.deepEqual(fs.readFileSync(output, 'utf8').trim().split('\n'), ['exit-code=0', 'verdict=allow', 'sarif=true']);
   const sarif = JSON.parse(fs.readFileSync(path.join(repo, 'safe-install.sarif'), 'utf8')) as { version: string };
   assert.equal(sarif.version, '2.1.0');
   assert.match(fs.readFileSync(summary, 'utf8'), /safe-install: ALLOW/);
