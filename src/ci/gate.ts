@@ -23,7 +23,10 @@ import { fileAt, repoRoot, resolveBase } from './git.js';
 import { diffLockfiles } from './lockfile-diff.js';
 import { parsePackageLock } from './package-lock.js';
 import { parsePnpmLock } from './pnpm-lock.js';
-import type { CiResult, LockedPackage, LockfileChange, ParsedLockfile } from './types.js';
+import type { CachedChange, CiResult, LockedPackage, LockfileChange, ParsedLockfile } from './types.js';
+import { VerdictCache } from '../cache/index.js';
+import { connectDocker } from '../sandbox/docker.js';
+import { ensureSandboxImage } from '../sandbox/image/index.js';
 import { integrityMatches } from './integrity.js';
 
 const LOCKFILES: { file: string; parse: (text: string, path: string) => ParsedLockfile }[] = [
@@ -42,6 +45,8 @@ export interface CiOptions {
   env?: NodeJS.ProcessEnv;
   /** Told which phase runs, for progress on stderr. */
   onPhase?: (message: string) => void;
+  /** The install verdict cache and the digest of the policy in force; absent: run everything. */
+  cache?: { verdicts: VerdictCache; policyDigest: string };
 }
 
 export interface LockfileDelta {
@@ -83,20 +88,24 @@ export async function runCi(opts: CiOptions): Promise<CiResult> {
   const delta = await lockfileDelta(opts);
   const say = opts.onPhase ?? (() => undefined);
   if (delta.changes.length === 0) {
-    return { ...delta, report: null, diffs: [], verdict: 'allow' };
+    return { ...delta, report: null, diffs: [], verdict: 'allow', cached: [] };
   }
   say(`${delta.changes.length} added or changed package${delta.changes.length === 1 ? '' : 's'} since ${delta.base.ref}`);
   const root = await repoRoot(opts.cwd);
+  const cached = opts.cache ? await fromCache(delta.changes, opts) : [];
+  const toRun = delta.changes.filter((c) => !cached.some((hit) => hit.change === c));
+  if (cached.length > 0) say(`${cached.length} already decided (verdict cache), ${toRun.length} to sandbox`);
+  if (toRun.length === 0) return { ...delta, report: null, diffs: [], verdict: 'allow', cached };
   const report = await scanLocked(
-    delta.changes.map((c) => c.pkg),
+    toRun.map((c) => c.pkg),
     root,
     opts,
   );
-  verifyIntegrity(delta.changes, report);
+  verifyIntegrity(toRun, report);
 
   // The base versions of changed packages that now have install-time code.
   const withCode = (pkg: JsonReportPackage) => Object.keys(pkg.scripts).length > 0;
-  const toCompare = delta.changes.filter((c) => c.previous && report.packages.some((p) => p.name === c.pkg.name && p.version === c.pkg.version && withCode(p)));
+  const toCompare = toRun.filter((c) => c.previous && report.packages.some((p) => p.name === c.pkg.name && p.version === c.pkg.version && withCode(p)));
   const diffs: BehaviourDiff[] = [];
   const notes = [...delta.notes];
   if (toCompare.length > 0) {
@@ -119,7 +128,34 @@ export async function runCi(opts: CiOptions): Promise<CiResult> {
       diffs.push(diffPackages(old && before ? { pkg: old, report: before } : null, { pkg: after, report }, change.previous!.version));
     }
   }
-  return { ...delta, notes, report, diffs, verdict: report.verdict };
+  return { ...delta, notes, report, diffs, verdict: report.verdict, cached };
+}
+
+/**
+ * What the install verdict cache already knows, keyed by the lockfile's integrity (sha512 only):
+ * a tarball with no install-time code, or an allow verdict for these bytes under this policy and
+ * this sandbox image. Only allow is ever cached, so review and block always run again. Docker is
+ * asked for the image only when some package has install-time code.
+ */
+async function fromCache(changes: readonly LockfileChange[], opts: CiOptions): Promise<CachedChange[]> {
+  const { verdicts, policyDigest } = opts.cache!;
+  const out: CachedChange[] = [];
+  const withScripts: LockfileChange[] = [];
+  for (const change of changes) {
+    const integrity = change.pkg.integrity;
+    if (!VerdictCache.usable(integrity)) continue;
+    const facts = verdicts.getFacts(integrity);
+    if (facts && Object.keys(facts.scripts).length === 0) out.push({ change, verdict: 'allow', reason: 'no install-time code', findings: [] });
+    else if (facts) withScripts.push(change);
+  }
+  if (withScripts.length > 0) {
+    const image = await ensureSandboxImage(await connectDocker(), { ...(opts.scan.baseImage ? { baseImage: opts.scan.baseImage } : {}) });
+    for (const change of withScripts) {
+      const hit = verdicts.getVerdict({ integrity: change.pkg.integrity!, policyDigest, image: image.tag });
+      if (hit) out.push({ change, verdict: 'allow', reason: 'allowed before', findings: hit.verdict.findings });
+    }
+  }
+  return out;
 }
 
 /** Specs for locked packages: `name@version` from their registry, local folders and git as-is. */

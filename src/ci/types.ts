@@ -1,7 +1,7 @@
 /** What the CI gate reads from lockfiles and hands to its reports. */
 import type { BehaviourDiff } from '../diff/types.js';
 import type { JsonReport } from '../report/json.js';
-import type { Verdict } from '../rules/types.js';
+import type { Finding, Verdict } from '../rules/types.js';
 
 export type LockfileKind = 'package-lock' | 'pnpm-lock';
 
@@ -57,4 +57,17 @@ export interface CiResult {
   verdict: Verdict;
   /** Lockfile kinds found but not sandboxed (yet), with why: never silently "allowed". */
   notes: string[];
+  /**
+   * Changed packages not run again: the verdict cache already allowed these exact tarballs under
+   * the same policy and sandbox image (or knows they have no install-time code).
+   */
+  cached: CachedChange[];
+}
+
+export interface CachedChange {
+  change: LockfileChange;
+  verdict: 'allow';
+  /** `allowed before` or `no install-time code`. */
+  reason: string;
+  findings: Finding[];
 }

@@ -27,6 +27,10 @@ export function renderJunit(result: CiResult, opts: { fails: (verdict: Verdict) 
     }
     return `    ${head}\n      <system-out>${x(`${pkg.verdict}\n${body}`)}</system-out>\n    </testcase>`;
   });
+  for (const hit of result.cached) {
+    const label = `${hit.change.pkg.name}@${hit.change.pkg.version}`;
+    cases.push(`    <testcase classname="${x(hit.change.lockfile)}" name="${x(label)}" file="${x(hit.change.lockfile)}" line="${hit.change.pkg.line}" time="0">\n      <system-out>${x(`allow (verdict cache: ${hit.reason})`)}</system-out>\n    </testcase>`);
+  }
   const failures = packages.filter((pkg) => opts.fails(pkg.verdict)).length;
   const errors = result.report?.errors ?? [];
   const errorCases = errors.map(

@@ -72,6 +72,14 @@ export function renderMarkdown(result: CiResult, opts: { failing: boolean }): st
       }
     }
   }
+  if (result.cached.length > 0) {
+    out.push('### Decided before (verdict cache)');
+    out.push('');
+    for (const hit of result.cached) {
+      out.push(`- ✅ ${md(`${hit.change.pkg.name}@${hit.change.pkg.version}`)} (${md(`${hit.change.lockfile}:${hit.change.pkg.line}`)}): ${md(hit.reason)}`);
+    }
+    out.push('');
+  }
   if (result.report && result.report.errors.length > 0) {
     out.push('### Sandbox errors');
     out.push('');

@@ -86,6 +86,7 @@ export function buildSarif(result: CiResult, tool: { name: string; version: stri
           changes: result.changes.map((c) => ({ kind: c.kind, lockfile: c.lockfile, line: c.pkg.line, package: c.pkg.name, version: c.pkg.version, previous: c.previous?.version ?? null })),
           behaviourDiffs: result.diffs,
           notes: result.notes,
+          cached: result.cached.map((hit) => ({ package: hit.change.pkg.name, version: hit.change.pkg.version, line: hit.change.pkg.line, reason: hit.reason })),
         },
       },
     ],

@@ -13,7 +13,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { VerdictCache } from '../../src/cache/index.js';
 import { packageRoot } from '../../src/package-root.js';
+import { loadPolicy } from '../../src/policy/index.js';
+import { connectDocker } from '../../src/sandbox/docker.js';
+import { ensureSandboxImage } from '../../src/sandbox/image/index.js';
 import { validateReport } from '../../src/report/schema.js';
 import { allRegistryFixtureDirs, startLocalRegistry, type LocalRegistry } from '../helpers/local-registry.js';
 import { validateSarif } from '../report/sarif-schema.js';
@@ -35,7 +39,7 @@ interface Run {
 function run(file: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
   const started = Date.now();
   return new Promise((resolve) => {
-    const child = spawn(file, args, { cwd: repo, env: { ...process.env, npm_config_cache: cache, NO_COLOR: '1', GITHUB_STEP_SUMMARY: '', GITHUB_BASE_REF: '', CI_MERGE_REQUEST_DIFF_BASE_SHA: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(file, args, { cwd: repo, env: { ...process.env, npm_config_cache: cache, NO_COLOR: '1', GITHUB_STEP_SUMMARY: '', GITHUB_BASE_REF: '', CI_MERGE_REQUEST_DIFF_BASE_SHA: '', XDG_CACHE_HOME: path.join(work, 'xdg-empty'), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -168,6 +172,41 @@ describe('safe-install ci', () => {
       assert.equal(r.code, 2, r.stdout + r.stderr);
       assert.match(r.stderr, new RegExp(`@fixtures/no-scripts@1\\.0\\.0: the registry's tarball .* does not match package-lock\\.json:${lineOf('node_modules/@fixtures/no-scripts')}`));
       assert.match(r.stderr, /hint: /);
+    } finally {
+      fs.writeFileSync(file, original);
+    }
+  });
+});
+
+describe('safe-install ci with the verdict cache', () => {
+  test('a package the install cache already allowed (same bytes, policy, image) is not run again; --no-cache runs it', { timeout: 300_000 }, async () => {
+    const file = path.join(repo, 'package-lock.json');
+    const original = fs.readFileSync(file, 'utf8');
+    const xdg = path.join(work, 'xdg-cache');
+    try {
+      await npmInstall('@fixtures/dep-postinstall@1.0.0');
+      const lock = JSON.parse(fs.readFileSync(file, 'utf8')) as { packages: Record<string, { integrity: string }> };
+      const integrity = lock.packages['node_modules/@fixtures/dep-postinstall']!.integrity;
+      // What `safe-install install` stores after allowing it: the facts and the verdict, keyed
+      // on the policy in force here and the sandbox image.
+      const cache = new VerdictCache(path.join(xdg, 'safe-install'));
+      const policy = await loadPolicy({ projectDir: repo });
+      const image = await ensureSandboxImage(await connectDocker());
+      cache.putFacts(integrity, { scripts: { postinstall: 'node -e "marker"' }, implicitNodeGyp: false });
+      cache.putVerdict(
+        { integrity, policyDigest: policy.digest, image: image.tag },
+        { name: '@fixtures/dep-postinstall', version: '1.0.0', integrity, verdict: 'allow', findings: [], removed: [], at: Date.now() / 1000 },
+        Buffer.alloc(0),
+      );
+      const hit = await run(process.execPath, [bin, 'ci', '--base', 'HEAD', '--json'], { XDG_CACHE_HOME: xdg });
+      assert.equal(hit.code, 0, hit.stderr);
+      const doc = JSON.parse(hit.stdout) as { packages: { name: string }[]; ci: { cached: { change: { pkg: { name: string } }; reason: string }[] } };
+      assert.deepEqual(doc.ci.cached.map((c) => `${c.change.pkg.name} ${c.reason}`), ['@fixtures/dep-postinstall allowed before']);
+      assert.deepEqual(doc.packages, [], 'nothing was sandboxed');
+      assert.doesNotMatch(hit.stderr, /sandboxing/);
+      const fresh = await run(process.execPath, [bin, 'ci', '--base', 'HEAD', '--json', '--no-cache'], { XDG_CACHE_HOME: xdg });
+      assert.equal(fresh.code, 0, fresh.stderr);
+      assert.match(fresh.stderr, /sandboxing 1\/1 @fixtures\/dep-postinstall@1\.0\.0 postinstall/);
     } finally {
       fs.writeFileSync(file, original);
     }

@@ -22,5 +22,6 @@ export function ciResult(): CiResult {
     diffs: [diff],
     verdict: report.verdict,
     notes: [],
+    cached: [],
   };
 }

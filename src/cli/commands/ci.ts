@@ -6,6 +6,7 @@
 import crypto from 'node:crypto';
 import { runCi } from '../../ci/gate.js';
 import type { CiResult } from '../../ci/types.js';
+import { VerdictCache } from '../../cache/index.js';
 import { SafeInstallError } from '../../errors/index.js';
 import { packageRoot } from '../../package-root.js';
 import { loadPolicy, policyOf } from '../../policy/index.js';
@@ -39,6 +40,7 @@ export async function ciCommand(argv: string[]): Promise<number> {
     verbose: { type: 'boolean' },
     quiet: { type: 'boolean' },
     policy: { type: 'string' },
+    'no-cache': { type: 'boolean' },
   });
   if (positionals.length > 0) {
     throw new SafeInstallError('E_USAGE', `ci takes no packages (got "${positionals[0]}")`, 'run it in the repository: `safe-install ci [--base origin/main]`');
@@ -68,6 +70,8 @@ export async function ciCommand(argv: string[]): Promise<number> {
         policy: policyOf(policy),
       },
       onPhase: (message) => progress.update({ stage: 'sandbox', message }),
+      // The install verdict cache: tarballs already allowed under this policy and image are not run again.
+      ...(values['no-cache'] ? {} : { cache: { verdicts: new VerdictCache(), policyDigest: policy.digest } }),
     });
   } finally {
     progress.done();
@@ -94,7 +98,7 @@ export async function ciCommand(argv: string[]): Promise<number> {
   }
 
   if (values.json) {
-    const doc = { ...report, ci: { base: result.base, lockfiles: result.lockfiles, changes: result.changes, diffs: result.diffs, notes: result.notes } };
+    const doc = { ...report, ci: { base: result.base, lockfiles: result.lockfiles, changes: result.changes, diffs: result.diffs, notes: result.notes, cached: result.cached } };
     process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
   } else {
     const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
@@ -106,6 +110,7 @@ export async function ciCommand(argv: string[]): Promise<number> {
       process.stdout.write(renderDiffsTerminal(result.diffs, { color }));
       process.stdout.write(renderTerminal(report, { color, verbose: values.verbose === true, width: process.stdout.columns ?? 100 }));
     }
+    for (const hit of result.cached) process.stdout.write(`${printable(`${hit.change.pkg.name}@${hit.change.pkg.version}`)}  ALLOW  (verdict cache: ${hit.reason})\n`);
     for (const note of result.notes) process.stdout.write(`note: ${printable(note)}\n`);
   }
   return exit;
