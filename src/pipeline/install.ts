@@ -90,7 +90,7 @@ export interface PreparedInstall {
   /** Reify, land build outputs, move into the project, run the project's own scripts. */
   apply(opts?: { rootScriptsStdio?: 'inherit' | 'stderr' }): Promise<{ rootScripts: string[] }>;
   /** Remove the stage; the project stays as it was. */
-  discard(): void;
+  discard(): Promise<void>;
 }
 
 export async function prepareInstall(opts: InstallOptions): Promise<PreparedInstall> {
@@ -109,12 +109,14 @@ export async function prepareInstall(opts: InstallOptions): Promise<PreparedInst
   const cleanupWork = () => fs.rmSync(workDir, { recursive: true, force: true });
   // Ctrl-C before the commit: the stage goes, the project was never touched. From the commit
   // on, the journal finishes the job instead (recoverProject).
+  // Work still writing into the stage (the reify), to wait for before removing it.
+  const inFlight: Promise<unknown>[] = [];
   const releaseStage = onCleanup(async () => {
     discardStage(stage);
     cleanupWork();
   });
   try {
-    const prepared = await prepareInStage(opts, stage, workDir, progress, releaseStage);
+    const prepared = await prepareInStage(opts, stage, workDir, progress, releaseStage, (p) => inFlight.push(p));
     return {
       ...prepared,
       apply: async (applyOpts) => {
@@ -125,21 +127,22 @@ export async function prepareInstall(opts: InstallOptions): Promise<PreparedInst
           cleanupWork();
         }
       },
-      discard: () => {
+      discard: async () => {
         releaseStage();
-        discardStage(stage);
+        await prepared.discard();
         cleanupWork();
       },
     };
   } catch (err) {
     releaseStage();
+    await Promise.allSettled(inFlight);
     discardStage(stage);
     cleanupWork();
     throw err;
   }
 }
 
-async function prepareInStage(opts: InstallOptions, stage: Stage, workDir: string, progress: ProgressListener, releaseStage: () => void): Promise<PreparedInstall> {
+async function prepareInStage(opts: InstallOptions, stage: Stage, workDir: string, progress: ProgressListener, releaseStage: () => void, track: (p: Promise<unknown>) => void): Promise<PreparedInstall> {
   const settings = readNpmSettings(stage.projectDir);
   const registry = effectiveRegistry(opts.registry ?? (settings.options.registry as string | undefined));
   const npm = { ...npmOptions(registry, effectiveCache(opts.npmCache)), ...settings.scoped };
@@ -166,6 +169,16 @@ async function prepareInStage(opts: InstallOptions, stage: Stage, workDir: strin
   }
   const changed = changedNodes(ideal, actual, req.omit);
   progress({ stage: 'resolve', done: 1, total: 1 });
+  // Reify the stage (scripts disabled) while the sandbox works: it is npm's share of the
+  // time, and the stage is thrown away unless the verdict lets it into the project.
+  const reified = arb.reify(arbOptions).then(
+    () => null,
+    (err: unknown) => err,
+  );
+  track(reified);
+  const settled = async (): Promise<void> => {
+    await reified;
+  };
 
   // Which changed packages have install-time code: from the tarball itself (a packument can
   // lie about scripts), or from the cache of what an identical tarball declared.
@@ -260,7 +273,9 @@ async function prepareInStage(opts: InstallOptions, stage: Stage, workDir: strin
         };
       }),
     );
-    const rootPackageJson = JSON.parse(fs.readFileSync(path.join(stage.dir, 'package.json'), 'utf8')) as Record<string, unknown>;
+    // The ideal root's manifest (with what is being added), not the stage's file: arborist
+    // may be rewriting that one right now.
+    const rootPackageJson = structuredClone(ideal.package);
     const result = await sandboxPackages(packages, rootPackageJson, {
       ...(opts.baseImage ? { baseImage: opts.baseImage } : {}),
       ...(opts.limits ? { limits: opts.limits } : {}),
@@ -282,6 +297,12 @@ async function prepareInStage(opts: InstallOptions, stage: Stage, workDir: strin
   progress({ stage: 'verdict', verdict });
   const label = (n: TreeNode) => ({ name: n.packageName, version: n.version, location: n.location });
 
+  const discard = async (): Promise<void> => {
+    // Arborist may still be writing into the stage: let it finish, then remove it.
+    await settled();
+    discardStage(stage);
+  };
+
   const apply = async (applyOpts: { rootScriptsStdio?: 'inherit' | 'stderr' } = {}): Promise<{ rootScripts: string[] }> => {
     if (failures.length > 0) {
       throw new SafeInstallError('E_SANDBOX', `install scripts failed in the sandbox: ${failures.join('; ')}`, 'npm would fail this install too; nothing was changed');
@@ -293,11 +314,8 @@ async function prepareInStage(opts: InstallOptions, stage: Stage, workDir: strin
       }
     }
     progress({ stage: 'reify', message: 'installing with scripts disabled' });
-    try {
-      await arb.reify(arbOptions);
-    } catch (err) {
-      throw toResolveError(err, ctx);
-    }
+    const reifyError = await reified;
+    if (reifyError) throw toResolveError(reifyError, ctx);
     await testPause('reify');
     for (const node of toSandbox) {
       const out = outputs.get(node.location)!;
@@ -336,7 +354,7 @@ async function prepareInStage(opts: InstallOptions, stage: Stage, workDir: strin
     containerStarted,
     failures,
     apply,
-    discard: () => discardStage(stage),
+    discard,
   };
 }
 

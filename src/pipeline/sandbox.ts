@@ -11,6 +11,7 @@ import { assess } from '../rules/index.js';
 import type { Assessment } from '../rules/types.js';
 import { runContainer, type ContainerRun, type PackageOutputs } from '../sandbox/container.js';
 import { connectDocker } from '../sandbox/docker.js';
+import { reapOrphans } from '../sandbox/owner.js';
 import { ensureSandboxImage, type SandboxImage } from '../sandbox/image/index.js';
 import { createDecoys, generateRsaKey, realisticPackageJson } from '../sandbox/decoys/index.js';
 import { SANDBOX_HOSTNAME, SANDBOX_NODE_PREFIX, SANDBOX_USER } from '../sandbox/layout.js';
@@ -19,6 +20,8 @@ import type { RunPlan } from '../sandbox/protocol.js';
 import { buildChain } from '../session/build.js';
 import { mergeNetworkEvents, networkFaults } from '../session/network-merge.js';
 import { startSinkhole } from '../sandbox/sinkhole-container.js';
+import { startForwarder, type Forwarder } from '../sandbox/forwarder.js';
+import { allowedEgressOf } from '../policy/hosts.js';
 import type { SinkholeEvent } from '../sandbox/sinkhole/protocol.js';
 import { EventIds } from '../session/ids.js';
 import type { Canary, PackageInfo, SandboxInfo, SessionChain } from '../session/types.js';
@@ -34,6 +37,8 @@ export interface SandboxOptions {
   exportOutputsMaxBytes?: number;
   /** An image already ensured by the caller (e.g. to key a cache on it). */
   image?: SandboxImage;
+  /** Fixed addresses for allowed egress hosts, like `curl --resolve` (forwarder.ts). */
+  egressResolve?: Record<string, string>;
 }
 
 export interface SandboxResult {
@@ -61,69 +66,80 @@ export async function sandboxPackages(packages: PackageInfo[], rootPackageJson: 
   let networkEvents: SinkholeEvent[] = [];
   const outputs = new Map<string, PackageOutputs>();
   const withScripts = packages.filter((p) => Object.keys(p.scripts).length > 0);
-  // A tree without install-time code needs no container at all.
-  if (withScripts.length > 0) {
-    // The decoy home's RSA key takes a quarter second to make: make it while Docker answers.
-    const rsaKey = generateRsaKey();
-    rsaKey.catch(() => undefined);
-    const docker = await connectDocker();
-    const image =
-      opts.image ??
-      (await ensureSandboxImage(docker, {
-        ...(opts.baseImage ? { baseImage: opts.baseImage } : {}),
-        onProgress: (message) => progress({ stage: 'image', message }),
-      }));
-    // The monitored network starts while the plan and decoys are made.
-    const sinkholeStarting = startSinkhole(docker, image.tag, SANDBOX_HOSTNAME);
-    sinkholeStarting.catch(() => undefined);
-    const built = buildPlan(packages, realisticPackageJson(rootPackageJson), ids, { ...DEFAULT_PLAN_LIMITS, ...opts.limits });
-    plan = built.plan;
-    if (opts.exportOutputsMaxBytes !== undefined) plan.exportOutputs = { maxBytes: opts.exportOutputsMaxBytes };
-    // Fresh decoys for every session: a value seen leaving proves it left this sandbox.
-    const decoys = createDecoys({
-      home: plan.home,
-      projectDir: plan.projectDir,
-      user: SANDBOX_USER,
-      hostname: SANDBOX_HOSTNAME,
-      projectPackageJson: plan.projectPackageJson,
-      rsaKey: await rsaKey,
-    });
-    plan.seedFiles.push(...decoys.files);
-    plan.env = { ...plan.env, ...decoys.env };
-    canaries = decoys.canaries;
-    const total = plan.order.length;
-    const where = new Map(plan.packages.flatMap((p) => p.scripts.map((s) => [s.id, { pkg: p, script: s }] as const)));
-    let index = 0;
-    const startedAtById = new Map<string, number>();
-    progress({ stage: 'sandbox', message: `starting the sandbox for ${total} script${total === 1 ? '' : 's'}` });
-    const sinkhole = await sinkholeStarting;
-    try {
-      run = await runContainer(docker, {
-        image: image.tag,
-        plan,
-        tarballs: built.tarballs,
-        network: { sinkholeId: sinkhole.id, ca: sinkhole.ready.ca },
-        onMessage: (msg) => {
-          const entry = 'id' in msg ? where.get(msg.id) : undefined;
-          if (!entry) return;
-          const label = `${entry.pkg.name}@${entry.pkg.version}`;
-          if (msg.type === 'script-start') {
-            index += 1;
-            startedAtById.set(msg.id, msg.time);
-            progress({ stage: 'script', index, total, package: label, event: entry.script.event, command: entry.script.command });
-          } else if (msg.type === 'script-end') {
-            progress({ stage: 'script-done', index, total, package: label, event: entry.script.event, outcome: msg.outcome, seconds: msg.time - (startedAtById.get(msg.id) ?? msg.time) });
-          }
-        },
+  let forwarder: Forwarder | null = null;
+  try {
+    // A tree without install-time code needs no container at all.
+    if (withScripts.length > 0) {
+      // The decoy home's RSA key takes a quarter second to make: make it while Docker answers.
+      const rsaKey = generateRsaKey();
+      rsaKey.catch(() => undefined);
+      const docker = await connectDocker();
+      // Containers of runs that were killed outright (no cleanup ran) go first.
+      await reapOrphans(docker);
+      const image =
+        opts.image ??
+        (await ensureSandboxImage(docker, {
+          ...(opts.baseImage ? { baseImage: opts.baseImage } : {}),
+          onProgress: (message) => progress({ stage: 'image', message }),
+        }));
+      // The monitored network starts while the plan and decoys are made.
+      // Nothing leaves unless the policy allows it for a package of this session; then only
+      // through the proxy, which checks again.
+      const allow = allowedEgressOf(opts.policy, withScripts);
+      forwarder = allow.length > 0 ? await startForwarder({ allow, ...(opts.egressResolve ? { resolve: opts.egressResolve } : {}) }) : null;
+      const sinkholeStarting = startSinkhole(docker, image.tag, SANDBOX_HOSTNAME, forwarder ? { forward: { allow, dir: forwarder.dir } } : {});
+      sinkholeStarting.catch(() => undefined);
+      const built = buildPlan(packages, realisticPackageJson(rootPackageJson), ids, { ...DEFAULT_PLAN_LIMITS, ...opts.limits });
+      plan = built.plan;
+      if (opts.exportOutputsMaxBytes !== undefined) plan.exportOutputs = { maxBytes: opts.exportOutputsMaxBytes };
+      // Fresh decoys for every session: a value seen leaving proves it left this sandbox.
+      const decoys = createDecoys({
+        home: plan.home,
+        projectDir: plan.projectDir,
+        user: SANDBOX_USER,
+        hostname: SANDBOX_HOSTNAME,
+        projectPackageJson: plan.projectPackageJson,
+        rsaKey: await rsaKey,
       });
-    } finally {
-      networkEvents = await sinkhole.stop();
+      plan.seedFiles.push(...decoys.files);
+      plan.env = { ...plan.env, ...decoys.env };
+      canaries = decoys.canaries;
+      const total = plan.order.length;
+      const where = new Map(plan.packages.flatMap((p) => p.scripts.map((s) => [s.id, { pkg: p, script: s }] as const)));
+      let index = 0;
+      const startedAtById = new Map<string, number>();
+      progress({ stage: 'sandbox', message: `starting the sandbox for ${total} script${total === 1 ? '' : 's'}` });
+      const sinkhole = await sinkholeStarting;
+      try {
+        run = await runContainer(docker, {
+          image: image.tag,
+          plan,
+          tarballs: built.tarballs,
+          network: { sinkholeId: sinkhole.id, ca: sinkhole.ready.ca },
+          onMessage: (msg) => {
+            const entry = 'id' in msg ? where.get(msg.id) : undefined;
+            if (!entry) return;
+            const label = `${entry.pkg.name}@${entry.pkg.version}`;
+            if (msg.type === 'script-start') {
+              index += 1;
+              startedAtById.set(msg.id, msg.time);
+              progress({ stage: 'script', index, total, package: label, event: entry.script.event, command: entry.script.command });
+            } else if (msg.type === 'script-end') {
+              progress({ stage: 'script-done', index, total, package: label, event: entry.script.event, outcome: msg.outcome, seconds: msg.time - (startedAtById.get(msg.id) ?? msg.time) });
+            }
+          },
+        });
+      } finally {
+        networkEvents = await sinkhole.stop();
+      }
+      sandbox = { image: image.tag, imageId: image.id, containerId: run.containerId, network: 'monitored' };
+      for (const [i, out] of run.outputs) {
+        const pkg = packages[i];
+        if (pkg) outputs.set(pkg.location, out);
+      }
     }
-    sandbox = { image: image.tag, imageId: image.id, containerId: run.containerId, network: 'monitored' };
-    for (const [i, out] of run.outputs) {
-      const pkg = packages[i];
-      if (pkg) outputs.set(pkg.location, out);
-    }
+  } finally {
+    await forwarder?.stop();
   }
   const chain = buildChain({
     id: crypto.randomUUID(),

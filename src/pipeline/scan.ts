@@ -1,32 +1,18 @@
 /**
  * `safe-install scan`: resolve and fetch on the host (nothing runs), run every install-time
- * script in the sandbox, build the session chain, assess it. Touches no host project.
+ * script in the sandbox (pipeline/sandbox.ts), build the session chain, assess it. Touches no
+ * host project.
  */
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { resolveSpecs } from '../resolve/index.js';
-import { applyPolicy } from '../policy/apply.js';
 import type { Policy } from '../policy/types.js';
-import { assess } from '../rules/index.js';
 import type { Assessment } from '../rules/types.js';
-import { runContainer, type ContainerRun } from '../sandbox/container.js';
-import { connectDocker } from '../sandbox/docker.js';
-import { ensureSandboxImage } from '../sandbox/image/index.js';
-import { createDecoys, generateRsaKey, realisticPackageJson } from '../sandbox/decoys/index.js';
-import { SANDBOX_HOSTNAME, SANDBOX_NODE_PREFIX, SANDBOX_USER } from '../sandbox/layout.js';
-import { buildPlan, DEFAULT_PLAN_LIMITS, type PlanLimits } from '../sandbox/plan.js';
-import type { RunPlan } from '../sandbox/protocol.js';
-import { buildChain } from '../session/build.js';
-import { mergeNetworkEvents, networkFaults } from '../session/network-merge.js';
-import { startSinkhole } from '../sandbox/sinkhole-container.js';
-import { startForwarder, type Forwarder } from '../sandbox/forwarder.js';
-import { allowedEgressOf } from '../policy/hosts.js';
-import type { SinkholeEvent } from '../sandbox/sinkhole/protocol.js';
-import { EventIds } from '../session/ids.js';
-import type { Canary, SandboxInfo, SessionChain } from '../session/types.js';
+import type { PlanLimits } from '../sandbox/plan.js';
+import type { SessionChain } from '../session/types.js';
 import type { ProgressListener } from './progress.js';
+import { sandboxPackages } from './sandbox.js';
 
 export interface ScanOptions {
   specs: string[];
@@ -48,9 +34,7 @@ export interface ScanResult {
 
 export async function scan(opts: ScanOptions): Promise<ScanResult> {
   const progress = opts.onProgress ?? (() => undefined);
-  const startedAt = Date.now() / 1000;
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'safe-install-scan-'));
-  let forwarder: Forwarder | null = null;
   try {
     const tree = await resolveSpecs(opts.specs, {
       workDir,
@@ -58,95 +42,15 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
       ...(opts.cache ? { cache: opts.cache } : {}),
       onProgress: (ev) => progress({ stage: ev.phase, done: ev.done, total: ev.total, ...(ev.name ? { name: ev.name } : {}) }),
     });
-    const ids = new EventIds();
-    let plan: RunPlan | null = null;
-    let run: ContainerRun | null = null;
-    let sandbox: SandboxInfo | null = null;
-    let canaries: Canary[] = [];
-    let networkEvents: SinkholeEvent[] = [];
-    const withScripts = tree.packages.filter((p) => Object.keys(p.scripts).length > 0);
-    // A tree without install-time code needs no container at all.
-    if (withScripts.length > 0) {
-      // The decoy home's RSA key takes a quarter second to make: make it while Docker answers.
-      const rsaKey = generateRsaKey();
-      rsaKey.catch(() => undefined);
-      const docker = await connectDocker();
-      const image = await ensureSandboxImage(docker, {
-        ...(opts.baseImage ? { baseImage: opts.baseImage } : {}),
-        onProgress: (message) => progress({ stage: 'image', message }),
-      });
-      // The monitored network starts while the plan and decoys are made.
-      // Nothing leaves unless the policy allows it for a package of this session; then only
-      // through the proxy, which checks again.
-      const allow = allowedEgressOf(opts.policy, withScripts);
-      forwarder = allow.length > 0 ? await startForwarder({ allow, ...(opts.egressResolve ? { resolve: opts.egressResolve } : {}) }) : null;
-      const sinkholeStarting = startSinkhole(docker, image.tag, SANDBOX_HOSTNAME, forwarder ? { forward: { allow, dir: forwarder.dir } } : {});
-      sinkholeStarting.catch(() => undefined);
-      const built = buildPlan(tree.packages, realisticPackageJson(tree.rootPackageJson), ids, { ...DEFAULT_PLAN_LIMITS, ...opts.limits });
-      plan = built.plan;
-      // Fresh decoys for every scan: a value seen leaving proves it left this scan's sandbox.
-      const decoys = createDecoys({
-        home: plan.home,
-        projectDir: plan.projectDir,
-        user: SANDBOX_USER,
-        hostname: SANDBOX_HOSTNAME,
-        projectPackageJson: plan.projectPackageJson,
-        rsaKey: await rsaKey,
-      });
-      plan.seedFiles.push(...decoys.files);
-      plan.env = { ...plan.env, ...decoys.env };
-      canaries = decoys.canaries;
-      const total = plan.order.length;
-      const where = new Map(plan.packages.flatMap((p) => p.scripts.map((s) => [s.id, { pkg: p, script: s }] as const)));
-      let index = 0;
-      const startedAtById = new Map<string, number>();
-      progress({ stage: 'sandbox', message: `starting the sandbox for ${total} script${total === 1 ? '' : 's'}` });
-      const sinkhole = await sinkholeStarting;
-      try {
-        run = await runContainer(docker, {
-          image: image.tag,
-          plan,
-          tarballs: built.tarballs,
-          network: { sinkholeId: sinkhole.id, ca: sinkhole.ready.ca },
-          onMessage: (msg) => {
-            const entry = 'id' in msg ? where.get(msg.id) : undefined;
-            if (!entry) return;
-            const label = `${entry.pkg.name}@${entry.pkg.version}`;
-            if (msg.type === 'script-start') {
-              index += 1;
-              startedAtById.set(msg.id, msg.time);
-              progress({ stage: 'script', index, total, package: label, event: entry.script.event, command: entry.script.command });
-            } else if (msg.type === 'script-end') {
-              progress({ stage: 'script-done', index, total, package: label, event: entry.script.event, outcome: msg.outcome, seconds: msg.time - (startedAtById.get(msg.id) ?? msg.time) });
-            }
-          },
-        });
-      } finally {
-        networkEvents = await sinkhole.stop();
-      }
-      sandbox = { image: image.tag, imageId: image.id, containerId: run.containerId, network: 'monitored' };
-    }
-    const chain = buildChain({
-      id: crypto.randomUUID(),
-      startedAt,
-      packages: tree.packages,
-      plan,
-      run,
-      sandbox,
-      ids,
-      nodePrefix: SANDBOX_NODE_PREFIX,
-      canaries,
+    const { chain, assessment } = await sandboxPackages(tree.packages, tree.rootPackageJson, {
+      ...(opts.baseImage ? { baseImage: opts.baseImage } : {}),
+      ...(opts.limits ? { limits: opts.limits } : {}),
+      onProgress: progress,
+      ...(opts.policy ? { policy: opts.policy } : {}),
+      ...(opts.egressResolve ? { egressResolve: opts.egressResolve } : {}),
     });
-    mergeNetworkEvents(
-      chain.packages.map((p) => p.session),
-      networkEvents,
-      ids,
-    );
-    chain.errors.push(...networkFaults(networkEvents));
-    const assessment = assess(chain);
-    return { chain, assessment: opts.policy ? applyPolicy(assessment, chain, opts.policy) : assessment };
+    return { chain, assessment };
   } finally {
-    await forwarder?.stop();
     fs.rmSync(workDir, { recursive: true, force: true });
   }
 }

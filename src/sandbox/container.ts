@@ -11,6 +11,7 @@ import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import { SafeInstallError, describe } from '../errors/index.js';
 import { onCleanup } from './cleanup.js';
+import { ownerLabels } from './owner.js';
 import { writeCaBundle } from './sinkhole-container.js';
 import { SANDBOX_HOME, SANDBOX_HOSTNAME, SANDBOX_INPUT_DIR, SANDBOX_UID } from './layout.js';
 import { MESSAGE_LINE_PREFIX, OUTPUT_LINE_PREFIX, TRACE_LINE_PREFIX, type RunPlan, type RunnerMessage } from './protocol.js';
@@ -116,7 +117,7 @@ export async function runContainer(docker: Docker, opts: RunContainerOptions): P
         OpenStdin: true,
         StdinOnce: true,
         Tty: false,
-        Labels: { 'org.safe-install.session': sessionLabel },
+        Labels: { 'org.safe-install.session': sessionLabel, ...ownerLabels() },
         HostConfig: {
           Binds: binds,
           NetworkMode: opts.network ? `container:${opts.network.sinkholeId}` : 'none',

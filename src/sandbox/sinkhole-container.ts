@@ -10,6 +10,7 @@ import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import { SafeInstallError, describe } from '../errors/index.js';
 import { onCleanup } from './cleanup.js';
+import { ownerLabels } from './owner.js';
 import { SANDBOX_RESOLVER, SANDBOX_UID } from './layout.js';
 import { FORWARD_MOUNT, FORWARD_SOCKET_NAME } from './forwarder.js';
 import type { SinkholeAllow, SinkholeEvent, SinkholeReady } from './sinkhole/protocol.js';
@@ -40,7 +41,7 @@ export async function startSinkhole(docker: Docker, image: string, hostname: str
       Hostname: hostname,
       AttachStdout: true,
       AttachStderr: true,
-      Labels: { 'org.safe-install.session': 'sinkhole' },
+      Labels: { 'org.safe-install.session': 'sinkhole', ...ownerLabels() },
       HostConfig: {
         NetworkMode: 'none',
         // What the sandbox sees too: the resolver of a systemd machine, and Debian's hosts line.

@@ -3,7 +3,7 @@
  * real sandbox, real npm for the reference lockfile. Each test works in its own project folder.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -22,6 +22,8 @@ let launcher: string;
 before(async () => {
   registry = await startLocalRegistry({ packages: fs.readdirSync(fixturesDir).map((name) => path.join(fixturesDir, name)) });
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'si-install-test-'));
+  // The CLI's temp folders live here: a killed run's leftovers stay out of other tests' way.
+  fs.mkdirSync(path.join(tmp, 'tmp'));
   // The CLI's own entry, minus the bin's compile-on-first-use step (the tests run the build).
   launcher = path.join(tmp, 'safe-install.mjs');
   fs.writeFileSync(launcher, `const { main } = await import(${JSON.stringify(path.join(root, 'dist', 'src', 'cli', 'main.js'))});\nprocess.exitCode = await main(process.argv.slice(2));\n`);
@@ -41,7 +43,7 @@ interface Run {
 
 /** Env shared by every run: private npm cache and verdict cache, unless a test gives its own. */
 function baseEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { ...process.env, npm_config_cache: path.join(tmp, 'npm-cache'), XDG_CACHE_HOME: path.join(tmp, 'xdg-cache'), NO_COLOR: '1', ...extra };
+  return { ...process.env, npm_config_cache: path.join(tmp, 'npm-cache'), XDG_CACHE_HOME: path.join(tmp, 'xdg-cache'), TMPDIR: path.join(tmp, 'tmp'), NO_COLOR: '1', ...extra };
 }
 
 function start(cwd: string, args: string[], env: Record<string, string> = {}): { child: ChildProcess; done: Promise<Run> } {
@@ -118,6 +120,13 @@ async function killWhen(h: { child: ChildProcess; done: Promise<Run> }, pattern:
   const r = await h.done;
   assert.equal(r.signal, 'SIGKILL');
   return r;
+}
+
+/** Containers (sandbox and sinkhole) a process started, by the owner label. */
+function containersOf(pid: number): string[] {
+  const r = spawnSync('docker', ['ps', '-aq', '--filter', `label=org.safe-install.pid=${pid}`], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.split('\n').filter(Boolean);
 }
 
 describe('safe-install install', () => {
@@ -215,10 +224,13 @@ describe('safe-install install', () => {
       const dir = project(`kill-${label}`);
       await npmInstallIgnoreScripts(dir, ['@fixtures/no-scripts']);
       const before = projectHash(dir);
-      await killWhen(start(dir, ['install', '@fixtures/benign-codegen', '--registry', registry.url, '--no-cache'], env), pattern);
+      const killed = start(dir, ['install', '@fixtures/benign-codegen', '--registry', registry.url, '--no-cache'], env);
+      await killWhen(killed, pattern);
       assert.equal(projectHash(dir), before, `killed during ${label}`);
-      // The next run cleans the stage up and installs normally.
-      const again = await run(dir, ['install', '@fixtures/benign-codegen', '--registry', registry.url]);
+      if (label === 'sandbox') assert.ok(containersOf(killed.child.pid!).length > 0, 'a SIGKILLed run cannot remove its containers');
+      // The next run removes the dead run's containers and stage, and installs normally.
+      const again = await run(dir, ['install', '@fixtures/benign-codegen', '--registry', registry.url, '--no-cache']);
+      assert.deepEqual(containersOf(killed.child.pid!), []);
       assert.equal(again.code, 0, again.stderr);
       assert.ok(fs.existsSync(path.join(dir, 'node_modules', '@fixtures', 'benign-codegen', 'generated', 'index.js')), 'build output landed');
       assert.ok(!fs.existsSync(path.join(dir, '.safe-install')));

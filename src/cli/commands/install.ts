@@ -119,11 +119,11 @@ export async function installCommand(argv: string[], mode: 'install' | 'ci' = 'i
   try {
     await recordSession({ kind: 'install', chain: prepared.session?.chain ?? null, assessment: prepared.session?.assessment ?? null, verdict: prepared.verdict, provenance, command: process.argv.slice(2) });
   } catch (err) {
-    prepared.discard();
+    await prepared.discard();
     throw err;
   }
   if (!proceed) {
-    prepared.discard();
+    await prepared.discard();
     report.install.installed = false;
     if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     else process.stderr.write(`${notInstalledMessage(prepared)}\n`);
@@ -133,7 +133,7 @@ export async function installCommand(argv: string[], mode: 'install' | 'ci' = 'i
   try {
     applied = await prepared.apply({ rootScriptsStdio: values.json ? 'stderr' : 'inherit' });
   } catch (err) {
-    prepared.discard();
+    await prepared.discard();
     throw err;
   }
   report.install.installed = true;
