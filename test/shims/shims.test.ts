@@ -140,13 +140,20 @@ describe('PATH shims', () => {
     assert.match(none.stderr, /^safe-install shim: no real npm on PATH/);
   });
 
-  test('pnpm, pip and uv installs reach safe-install, which refuses them until it has those front-ends (exit 2)', () => {
-    for (const [cmd, tool] of [['pnpm add left-pad', 'pnpm'], ['pip install requests', 'pip'], ['uv add httpx', 'uv']] as const) {
+  test('pnpm and uv installs reach safe-install, which refuses them until it has those front-ends (exit 2)', () => {
+    for (const [cmd, tool] of [['pnpm add left-pad', 'pnpm'], ['uv add httpx', 'uv']] as const) {
       const r = sh(cmd, { PATH: `${realSiDir}:${basePath}` });
       assert.equal(r.code, 2, `${cmd}: ${r.stdout}${r.stderr}`);
       assert.ok(!r.stdout.includes('REAL'), 'the real program never ran');
       assert.match(r.stderr, new RegExp(`safe-install cannot install with ${tool} yet`));
     }
+  });
+
+  test('pip install reaches safe-install (no index here: it cannot decide, exit 2), never the real pip', () => {
+    const r = sh('pip install requests', { PATH: `${realSiDir}:${basePath}`, env: { PIP_INDEX_URL: 'http://127.0.0.1:9/simple' } });
+    assert.equal(r.code, 2, `${r.stdout}${r.stderr}`);
+    assert.ok(!r.stdout.includes('REAL'), 'the real pip never ran');
+    assert.match(r.stderr, /^safe-install: /m);
   });
 
   test('npm install through the shim is a real safe-install install, on record with its provenance', () => {
