@@ -9,6 +9,7 @@ import { installCommand, looksLikeSpec, npmCommand } from './commands/install.js
 import { ciCommand } from './commands/ci.js';
 import { diffCommand } from './commands/diff.js';
 import { scanCommand } from './commands/scan.js';
+import { pipCommand, pythonCommand } from './commands/pip.js';
 import { setupCommand } from './commands/setup.js';
 import { logCommand } from './commands/log.js';
 import { frontendMissing, shimsCommand } from './commands/shims.js';
@@ -31,6 +32,10 @@ commands:
   install [<pkg>...]           install into the project here: every new install script runs in the
                                sandbox first, none on this machine (also: safe-install <pkg>...,
                                safe-install npm install|i|add|ci ...)
+  pip install <req>... | -r FILE   pip through the sandbox: sdists built into wheels there, every wheel
+                               inspected, then only vetted wheels installed (also: python -m pip install;
+                               -i/--index-url, --extra-index-url, -f/--find-links, --no-index,
+                               --require-hashes, -c, --pre, --python)
 
 install options: -D/--save-dev, -E/--save-exact, -O/--save-optional, --omit TYPE, -w/--workspace NAME,
   --yes (install on review without asking), --no-cache (decide again), --sandbox-root (do not run
@@ -83,10 +88,15 @@ export async function main(argv: string[]): Promise<number> {
         return await logCommand(rest);
       case 'shims':
         return await shimsCommand(rest);
-      // Where the PATH shims send pnpm, pip and uv installs: refused until those front-ends
+      case 'pip':
+      case 'pip3':
+        return await pipCommand(rest);
+      case 'python':
+      case 'python3':
+        return await pythonCommand(command, rest);
+      // Where the PATH shims send pnpm and uv installs: refused until those front-ends
       // exist (never taken for a package name, never run unprotected).
       case 'pnpm':
-      case 'pip':
       case 'uv':
         return frontendMissing(command, rest);
       case '--version':

@@ -1,4 +1,5 @@
 import { scan } from '../../pipeline/scan.js';
+import { isPipScanSpec, scanPip } from './pip.js';
 import { packageRoot } from '../../package-root.js';
 import { buildJsonReport } from '../../report/json.js';
 import { renderTerminal } from '../../report/terminal.js';
@@ -26,6 +27,8 @@ export async function scanCommand(argv: string[]): Promise<number> {
     policy: { type: 'string' },
     html: { type: 'string' },
     otlp: { type: 'string' },
+    'index-url': { type: 'string' },
+    'find-links': { type: 'string', multiple: true },
   });
   if (positionals.length === 0) {
     throw new SafeInstallError('E_USAGE', 'scan needs at least one package', 'e.g. `safe-install scan esbuild` or `safe-install scan ./my-package`');
@@ -46,7 +49,19 @@ export async function scanCommand(argv: string[]): Promise<number> {
   const progress = createProgressView(process.stderr, values.quiet === true);
   let result;
   try {
-    result = await scan({
+    // sdists, wheels and pip:<requirement> go through the pip front-end; the rest through npm's.
+    const pip = positionals.filter(isPipScanSpec);
+    if (pip.length > 0 && pip.length !== positionals.length) {
+      throw new SafeInstallError('E_USAGE', 'scan takes either npm packages or Python distributions, not both at once', 'run two scans');
+    }
+    result = pip.length > 0 ? await scanPip(pip, {
+      ...(values['index-url'] ? { indexUrl: values['index-url'] } : {}),
+      findLinks: values['find-links'] ?? [],
+      ...(values['base-image'] ? { baseImage: values['base-image'] } : {}),
+      limits: { ...(scriptTimeoutMs ? { scriptTimeoutMs } : {}), ...(graceMs ? { graceMs } : {}) },
+      onProgress: (ev) => progress.update(ev),
+      policy: policyOf(policy),
+    }) : await scan({
       specs: positionals,
       ...(values.registry ? { registry: values.registry } : {}),
       ...(values['base-image'] ? { baseImage: values['base-image'] } : {}),
