@@ -5,6 +5,7 @@
 import { isSafeInstallError, SafeInstallError } from '../errors/index.js';
 import { packageRoot } from '../package-root.js';
 import { cleanupAll } from '../sandbox/cleanup.js';
+import { approveCommand } from './commands/approve.js';
 import { installCommand, looksLikeSpec, npmCommand } from './commands/install.js';
 import { ciCommand } from './commands/ci.js';
 import { diffCommand } from './commands/diff.js';
@@ -32,6 +33,8 @@ commands:
   install [<pkg>...]           install into the project here: every new install script runs in the
                                sandbox first, none on this machine (also: safe-install <pkg>...,
                                safe-install npm install|i|add|ci ...)
+  approve                      write npm's allowScripts and pnpm's onlyBuiltDependencies (package.json)
+                               for the lockfile's packages the sandbox allowed, pinned to versions
   pip install <req>... | -r FILE   pip through the sandbox: sdists built into wheels there, every wheel
                                inspected, then only vetted wheels installed (also: python -m pip install;
                                -i/--index-url, --extra-index-url, -f/--find-links, --no-index,
@@ -84,6 +87,8 @@ export async function main(argv: string[]): Promise<number> {
         return await diffCommand(rest);
       case 'npm':
         return await npmCommand(rest);
+      case 'approve':
+        return await approveCommand(rest);
       case 'log':
         return await logCommand(rest);
       case 'shims':

@@ -256,3 +256,23 @@ describe('safe-install install', () => {
     assert.ok(!fs.existsSync(path.join(dir, '.safe-install')));
   });
 });
+
+describe('safe-install approve', () => {
+  test('pins the sandbox-allowed packages in allowScripts and pnpm.onlyBuiltDependencies, and only those', async () => {
+    const env = { XDG_CACHE_HOME: path.join(tmp, 'xdg-approve') };
+    const dir = project('approve');
+    const installed = await run(dir, ['install', '@fixtures/benign-codegen', '--registry', registry.url], env);
+    assert.equal(installed.code, 0, installed.stderr);
+    // A second scripted package that never went through the sandbox: npm put it there.
+    await npmInstallIgnoreScripts(dir, ['@fixtures/shell-pipeline']);
+    const r = await run(dir, ['approve', '--json'], env);
+    assert.equal(r.code, 1, `exit 1: one package is unproven\n${r.stderr}`);
+    assert.deepEqual(JSON.parse(r.stdout), { approved: ['@fixtures/benign-codegen@1.0.0'], unproven: ['@fixtures/shell-pipeline@1.0.0'], changed: true });
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { allowScripts: unknown; pnpm: unknown; dependencies: unknown };
+    assert.deepEqual(manifest.allowScripts, { '@fixtures/benign-codegen@1.0.0': true });
+    assert.deepEqual(manifest.pnpm, { onlyBuiltDependencies: ['@fixtures/benign-codegen@1.0.0'] });
+    assert.deepEqual(Object.keys(manifest.dependencies as object).sort(), ['@fixtures/benign-codegen', '@fixtures/shell-pipeline']);
+    const again = await run(dir, ['approve', '--json'], env);
+    assert.equal((JSON.parse(again.stdout) as { changed: boolean }).changed, false, 'idempotent');
+  });
+});
