@@ -76,24 +76,7 @@ if [ "$si_route" = 0 ]; then
        done ;;
   esac
 fi
-if [ "$si_route" = 1 ]; then
-  # npx's options go before --, the package and its arguments after: \`npm exec [opts] -- cmd args\`.
-  si_n=$#; si_dd=0; si_skip=0; set -- "$@" npm exec
-  while [ "$si_n" -gt 0 ]; do
-    si_a=$1; shift; si_n=$((si_n - 1))
-    if [ "$si_dd" = 0 ] && [ "$si_skip" = 0 ]; then
-      case $si_a in
-        -p|--package|-c|--call|--registry|--cache|--userconfig|-w|--workspace) si_skip=1 ;;
-        -*) ;;
-        *) set -- "$@" --; si_dd=1 ;;
-      esac
-    else si_skip=0
-    fi
-    set -- "$@" "$si_a"
-  done
-  # "npm exec" went in before the loop, so it now leads the rebuilt arguments.
-  si_front=
-fi`,
+si_front='npm exec'`,
   pnpm: `${positionals(['-C', '--dir', '--filter', '-F', '--workspace-dir', '--config-dir', '--reporter', '--loglevel'])}
 case $si_cmd in
   install|i|add|update|up|upgrade|ci|dlx|rebuild|rb|create|install-test|it|import) si_route=1 ;;
@@ -115,6 +98,24 @@ esac
 si_front=uv`,
   uvx: `${ONLY_INFO}
 si_route=1; si_front='uv tool run'`,
+};
+
+/** Rewrites made only on the way to safe-install: a bypass runs the real program with the original arguments. */
+const PRE_CALL: Partial<Record<ShimTool, string>> = {
+  npx: `# npx's options go before --, the package and its arguments after: \`npm exec [opts] -- cmd args\`.
+si_n=$#; si_dd=0; si_skip=0
+while [ "$si_n" -gt 0 ]; do
+  si_a=$1; shift; si_n=$((si_n - 1))
+  if [ "$si_dd" = 0 ] && [ "$si_skip" = 0 ]; then
+    case $si_a in
+      -p|--package|-c|--call|--registry|--cache|--userconfig|-w|--workspace) si_skip=1 ;;
+      -*) ;;
+      *) set -- "$@" --; si_dd=1 ;;
+    esac
+  else si_skip=0
+  fi
+  set -- "$@" "$si_a"
+done`,
 };
 
 export interface ShimConfig {
@@ -152,7 +153,7 @@ si_noreal() {
   exit 127
 }
 
-si_route=0; si_front=
+si_route=0; si_front=; si_args="$*"
 ${ROUTING[cfg.tool]}
 
 if [ "$si_route" = 0 ]; then
@@ -174,16 +175,17 @@ if [ "\${SAFE_INSTALL_BYPASS:-}" = 1 ]; then
 fi
 
 if ! [ -x "$si_node" ] || ! [ -f "$si_bin" ]; then
-  echo "safe-install shim: refused \\\`$si_tool $*\\\`: safe-install is missing ($si_bin); reinstall it and run \\\`safe-install shims install\\\`, or set SAFE_INSTALL_BYPASS=1 to run $si_tool unprotected (logged)" >&2
+  echo "safe-install shim: refused \\\`$si_tool $si_args\\\`: safe-install is missing ($si_bin); reinstall it and run \\\`safe-install shims install\\\`, or set SAFE_INSTALL_BYPASS=1 to run $si_tool unprotected (logged)" >&2
   exit 2
 fi
+${PRE_CALL[cfg.tool] ?? ''}
 # Non-interactive: whoever typed this (often an agent) gets a verdict and an exit code, never a
 # prompt. The shim folder is taken off PATH so safe-install's own package-manager calls reach the real one.
 SAFE_INSTALL_NONINTERACTIVE=1 SAFE_INSTALL_SHIM=$si_tool SAFE_INSTALL_REAL_BIN=$si_real PATH=$si_path \\
   "$si_node" "$si_bin" $si_front "$@"
 si_rc=$?
 case $si_rc in 0|1|2) exit $si_rc ;; esac
-echo "safe-install shim: safe-install failed (exit $si_rc), so \\\`$si_tool $*\\\` was refused; see the error above, or set SAFE_INSTALL_BYPASS=1 to run $si_tool unprotected (logged)" >&2
+echo "safe-install shim: safe-install failed (exit $si_rc), so \\\`$si_tool $si_args\\\` was refused; see the error above, or set SAFE_INSTALL_BYPASS=1 to run $si_tool unprotected (logged)" >&2
 exit 2
 `;
 }

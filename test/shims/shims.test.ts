@@ -190,9 +190,12 @@ describe('PATH shims', () => {
     const list = sh(`"${process.execPath}" "${path.join(packageRoot().dir, 'bin', 'safe-install')}" log list --json`, { PATH: basePath, env: { XDG_STATE_HOME: state } });
     const records = (JSON.parse(list.stdout) as { records: { kind: string; command: string[] }[] }).records;
     assert.deepEqual(records.map((x) => [x.kind, x.command.join(' ')]), [['bypass', 'npm install left-pad']]);
+    // npx: the bypass runs the real npx with the arguments as typed (not the npm exec form).
+    const npx = sh('npx --yes cowsay@1 hi', { PATH: `${realSiDir}:${basePath}`, env: { SAFE_INSTALL_BYPASS: '1', XDG_STATE_HOME: state } });
+    assert.equal(npx.stdout.trim(), 'REAL npx --yes cowsay@1 hi');
     // Not an install: no bypass needed, nothing logged.
     sh('npm --version', { PATH: `${realSiDir}:${basePath}`, env: { SAFE_INSTALL_BYPASS: '1', XDG_STATE_HOME: state } });
-    assert.equal(fs.readFileSync(path.join(state, 'safe-install', 'bypass.log'), 'utf8').split('\n').length, 2);
+    assert.equal(fs.readFileSync(path.join(state, 'safe-install', 'bypass.log'), 'utf8').split('\n').length, 3);
   });
 
   test('fail closed: a missing or crashing safe-install refuses the install, the real program never runs', () => {
