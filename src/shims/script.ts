@@ -168,7 +168,7 @@ if [ "\${SAFE_INSTALL_BYPASS:-}" = 1 ]; then
     exit 2
   fi
   # Also into the hash-chained record, when safe-install works (the line above does not depend on it).
-  PATH=$si_path "$si_node" "$si_bin" log bypass -- "$si_tool" "$@" >/dev/null 2>&1 </dev/null
+  SAFE_INSTALL_SHIM=$si_tool SAFE_INSTALL_REAL_BIN=$si_real PATH=$si_path "$si_node" "$si_bin" log bypass -- "$si_tool" "$@" >/dev/null 2>&1 </dev/null
   [ -n "$si_real" ] || si_noreal
   echo "safe-install shim: SAFE_INSTALL_BYPASS=1: running $si_tool UNPROTECTED (logged in $si_state/bypass.log)" >&2
   exec "$si_real" "$@"

@@ -190,6 +190,8 @@ describe('PATH shims', () => {
     const list = sh(`"${process.execPath}" "${path.join(packageRoot().dir, 'bin', 'safe-install')}" log list --json`, { PATH: basePath, env: { XDG_STATE_HOME: state } });
     const records = (JSON.parse(list.stdout) as { records: { kind: string; command: string[] }[] }).records;
     assert.deepEqual(records.map((x) => [x.kind, x.command.join(' ')]), [['bypass', 'npm install left-pad']]);
+    const shown = sh(`"${process.execPath}" "${path.join(packageRoot().dir, 'bin', 'safe-install')}" log show --last --json`, { PATH: basePath, env: { XDG_STATE_HOME: state } });
+    assert.deepEqual((JSON.parse(shown.stdout) as { body: { provenance: { shim: unknown } } }).body.provenance.shim, { tool: 'npm', realBinary: path.join(realDir, 'npm') });
     // npx: the bypass runs the real npx with the arguments as typed (not the npm exec form).
     const npx = sh('npx --yes cowsay@1 hi', { PATH: `${realSiDir}:${basePath}`, env: { SAFE_INSTALL_BYPASS: '1', XDG_STATE_HOME: state } });
     assert.equal(npx.stdout.trim(), 'REAL npx --yes cowsay@1 hi');
