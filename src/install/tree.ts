@@ -26,6 +26,7 @@ export interface ProjectNode extends TreeNode {
 
 export interface ArboristLike {
   loadActual(): Promise<unknown>;
+  loadVirtual(): Promise<unknown>;
   buildIdealTree(opts: Record<string, unknown>): Promise<unknown>;
   reify(opts: Record<string, unknown>): Promise<unknown>;
 }

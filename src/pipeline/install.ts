@@ -102,6 +102,15 @@ export async function prepareInstall(opts: InstallOptions): Promise<PreparedInst
   if (opts.mode === 'ci' && !fs.existsSync(path.join(projectDir, 'package-lock.json')) && !fs.existsSync(path.join(projectDir, 'npm-shrinkwrap.json'))) {
     throw new SafeInstallError('E_USAGE', '`ci` needs a package-lock.json', 'run `safe-install install` first to create one');
   }
+  const manifest = JSON.parse(fs.readFileSync(path.join(projectDir, 'package.json'), 'utf8')) as { workspaces?: unknown };
+  if (manifest.workspaces !== undefined) {
+    // The stage holds package.json, lockfile and node_modules only: workspace folders would
+    // be missing from it, and arborist would write a lockfile without them.
+    throw new SafeInstallError('E_USAGE', 'npm workspaces are not supported by safe-install install yet', 'scan the packages with `safe-install scan <spec>` and install with npm, or install in a project without workspaces');
+  }
+  if ((opts.workspaces ?? []).length > 0) {
+    throw new SafeInstallError('E_USAGE', '--workspace needs npm workspaces, which safe-install install does not support yet', 'run it in the workspace folder itself, or scan with `safe-install scan`');
+  }
   const recovered = recoverProject(projectDir);
   if (recovered === 'rolled-forward') progress({ stage: 'sandbox', message: 'finished an interrupted install first' });
   const stage = createStage(projectDir, { withNodeModules: opts.mode !== 'ci' });
@@ -167,6 +176,7 @@ async function prepareInStage(opts: InstallOptions, stage: Stage, workDir: strin
   } catch (err) {
     throw toResolveError(err, ctx);
   }
+  if (opts.mode === 'ci') await assertLockInSync(libs, arbOptions, ideal);
   const changed = changedNodes(ideal, actual, req.omit);
   progress({ stage: 'resolve', done: 1, total: 1 });
   // Reify the stage (scripts disabled) while the sandbox works: it is npm's share of the
@@ -356,6 +366,25 @@ async function prepareInStage(opts: InstallOptions, stage: Stage, workDir: strin
     apply,
     discard,
   };
+}
+
+/**
+ * `npm ci` refuses a lockfile that does not match package.json rather than fixing it: the tree
+ * built from package.json must be exactly the lockfile's.
+ */
+async function assertLockInSync(libs: Awaited<ReturnType<typeof loadNpmLibs>>, arbOptions: Record<string, unknown>, ideal: ProjectNode): Promise<void> {
+  const virtual = (await newArborist(libs, arbOptions).loadVirtual()) as ProjectNode;
+  const describeTree = (tree: ProjectNode) =>
+    [...tree.inventory.values()]
+      .filter((n) => !n.isRoot)
+      .map((n) => `${n.location}@${n.version}`)
+      .sort();
+  const a = describeTree(ideal);
+  const b = describeTree(virtual);
+  const differ = a.length !== b.length || a.some((x, i) => x !== b[i]);
+  if (differ) {
+    throw new SafeInstallError('E_USAGE', '`ci` can only install when package.json and package-lock.json are in sync', 'update the lockfile with `safe-install install`, then run `safe-install npm ci`');
+  }
 }
 
 /**

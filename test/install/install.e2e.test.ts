@@ -276,3 +276,38 @@ describe('safe-install approve', () => {
     assert.equal((JSON.parse(again.stdout) as { changed: boolean }).changed, false, 'idempotent');
   });
 });
+
+describe('safe-install npm ci', () => {
+  test('installs exactly the lockfile (left byte-identical) with build outputs; refuses one out of sync', async () => {
+    const dir = project('ci');
+    await npmInstallIgnoreScripts(dir, ['@fixtures/benign-codegen', '@fixtures/no-scripts']);
+    fs.rmSync(path.join(dir, 'node_modules'), { recursive: true });
+    const lock = fs.readFileSync(path.join(dir, 'package-lock.json'), 'utf8');
+    const manifest = fs.readFileSync(path.join(dir, 'package.json'), 'utf8');
+    const r = await run(dir, ['npm', 'ci', '--registry', registry.url, '--json', '--no-cache']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual((JSON.parse(r.stdout) as InstallJson).install.sandboxed.map((p) => p.name), ['@fixtures/benign-codegen']);
+    assert.equal(fs.readFileSync(path.join(dir, 'package-lock.json'), 'utf8'), lock);
+    assert.equal(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'), manifest);
+    assert.ok(fs.existsSync(path.join(dir, 'node_modules', '@fixtures', 'benign-codegen', 'generated', 'index.js')));
+    assert.ok(fs.existsSync(path.join(dir, 'node_modules', '@fixtures', 'no-scripts-dep', 'package.json')));
+
+    const edited = JSON.parse(manifest) as { dependencies: Record<string, string> };
+    edited.dependencies['@fixtures/shell-pipeline'] = '^1.0.0';
+    fs.writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify(edited, null, 2)}\n`);
+    const before = projectHash(dir);
+    const stale = await run(dir, ['npm', 'ci', '--registry', registry.url]);
+    assert.equal(stale.code, 2, stale.stderr);
+    assert.match(stale.stderr, /in sync/);
+    assert.equal(projectHash(dir), before);
+  });
+
+  test('a project with npm workspaces is refused before anything changes', async () => {
+    const dir = project('workspaces', { workspaces: ['packages/*'] });
+    const before = projectHash(dir);
+    const r = await run(dir, ['install', '@fixtures/no-scripts', '--registry', registry.url]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /workspaces are not supported/);
+    assert.equal(projectHash(dir), before);
+  });
+});
