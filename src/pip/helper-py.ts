@@ -134,6 +134,16 @@ def fetch(url):
         raise Fail('E_REGISTRY_UNREACHABLE', 'could not read ' + url + ': ' + str(e), 'check --index-url / --find-links and the network')
 
 def page_links(url, missing_ok=False):
+    if url.startswith('file://'):
+        local = urllib.parse.unquote(urllib.parse.urlparse(url).path)
+        if os.path.isdir(local) and not os.path.isfile(os.path.join(local, 'index.html')):
+            return [{'url': os.path.join(local, f), 'requiresPython': None, 'yanked': False} for f in sorted(os.listdir(local))]
+        if os.path.isdir(local):
+            url = 'file://' + urllib.parse.quote(os.path.join(local, 'index.html'))
+        elif not os.path.exists(local):
+            if missing_ok:
+                return []
+            raise Fail('E_REGISTRY_UNREACHABLE', 'no such folder ' + local, 'check --find-links / --index-url')
     try:
         body, final = fetch(url)
     except NotFound:
@@ -181,7 +191,13 @@ def candidates(canon, st, cache):
         else:
             sources.append((fl, False))
     for url, is_index in sources:
-        found.extend(page_links(url, missing_ok=is_index))
+        # As pip: an index that cannot be read is skipped (and named if nothing is found).
+        try:
+            found.extend(page_links(url, missing_ok=is_index))
+        except Fail as f:
+            if f.code != 'E_REGISTRY_UNREACHABLE':
+                raise
+            st.setdefault('unreachable', []).append(f.message)
     out = []
     for link in found:
         c = classify(link['url'])
@@ -246,7 +262,7 @@ def download(c, dest, used):
         except Exception as e:
             raise Fail('E_REGISTRY_UNREACHABLE', 'could not download ' + url + ': ' + str(e), 'check the index and the network')
     else:
-        src = url[7:] if url.startswith('file://') else url
+        src = urllib.parse.unquote(urllib.parse.urlparse(url).path) if url.startswith('file://') else url
         with open(src, 'rb') as s, open(target, 'wb') as f:
             data = s.read()
             h.update(data)
@@ -303,10 +319,38 @@ def installed_version(canon):
         return None
 
 # ---------- resolve ----------
+def pip_config():
+    # What pip itself would use from its config files and PIP_* variables (a flag given on the
+    # command line replaces the configured value, as in pip). Reading config runs no package code.
+    try:
+        from pip._internal.configuration import Configuration
+        c = Configuration(isolated=False)
+        c.load()
+        vals = dict(c.items())
+    except Exception:
+        return {}
+    out = {}
+    for key in ('index-url', 'extra-index-url', 'find-links', 'no-index', 'constraint', 'require-hashes', 'pre'):
+        for scope in (':env:', 'install', 'global'):
+            if scope + '.' + key in vals:
+                out[key] = vals[scope + '.' + key]
+                break
+    return out
+
+def truthy(v):
+    return str(v).strip().lower() in ('1', 'true', 'yes', 'on')
+
 def op_resolve(inp):
-    st = {'indexUrl': inp.get('indexUrl'), 'extraIndexUrls': list(inp.get('extraIndexUrls') or []), 'findLinks': list(inp.get('findLinks') or []),
-          'noIndex': bool(inp.get('noIndex')), 'requireHashes': bool(inp.get('requireHashes')), 'pre': bool(inp.get('pre')),
+    cfg = {} if inp.get('ignoreConfig') else pip_config()
+    st = {'indexUrl': inp.get('indexUrl') or cfg.get('index-url'),
+          'extraIndexUrls': list(inp.get('extraIndexUrls') or cfg.get('extra-index-url', '').split()),
+          'findLinks': list(inp.get('findLinks') or cfg.get('find-links', '').split()),
+          'noIndex': bool(inp.get('noIndex')) or truthy(cfg.get('no-index', '')),
+          'requireHashes': bool(inp.get('requireHashes')) or truthy(cfg.get('require-hashes', '')),
+          'pre': bool(inp.get('pre')) or truthy(cfg.get('pre', '')),
           'requirements': [], 'constraints': []}
+    if not inp.get('constraintFiles') and cfg.get('constraint'):
+        inp['constraintFiles'] = [f for f in cfg['constraint'].split() if os.path.isfile(f)]
     for spec in inp.get('requirements') or []:
         add_req(st, spec, [], os.getcwd(), False, 'command line')
     for f in inp.get('requirementFiles') or []:
@@ -381,7 +425,10 @@ def op_resolve(inp):
             c = choose(canon, specs[canon], st['pre'], st, cache, pinned)
             if c is None:
                 where = 'the find-links' if st['noIndex'] else 'the index' + (' and find-links' if st['findLinks'] else '')
-                raise Fail('E_PACKAGE_NOT_FOUND', 'no distribution of ' + canon + (str(specs[canon]) or '') + ' for this Python in ' + where, 'check the name and version, --index-url and --find-links')
+                unreachable = st.get('unreachable') or []
+                raise Fail('E_REGISTRY_UNREACHABLE' if unreachable else 'E_PACKAGE_NOT_FOUND',
+                           'no distribution of ' + canon + (str(specs[canon]) or '') + ' for this Python in ' + where + ('; ' + '; '.join(unreachable[:2]) if unreachable else ''),
+                           'check the name and version, --index-url and --find-links (pip config and PIP_* variables count too)')
         path, digest = download(c, dest, used)
         if st['requireHashes'] or canon in hashes:
             allowed = hashes.get(canon, set())

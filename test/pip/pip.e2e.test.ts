@@ -55,7 +55,7 @@ function run(args: string[], env: Record<string, string> = {}, cwd = tmp): Promi
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [launcher, ...args], {
       cwd,
-      env: { ...process.env, NO_COLOR: '1', XDG_STATE_HOME: path.join(tmp, 'state'), XDG_CACHE_HOME: path.join(tmp, 'cache'), SAFE_INSTALL_NONINTERACTIVE: '1', ...env },
+      env: { ...process.env, NO_COLOR: '1', XDG_STATE_HOME: path.join(tmp, 'state'), XDG_CACHE_HOME: path.join(tmp, 'cache'), SAFE_INSTALL_NONINTERACTIVE: '1', PIP_CONFIG_FILE: os.devNull, PIP_FIND_LINKS: '', PIP_INDEX_URL: '', PIP_EXTRA_INDEX_URL: '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -141,7 +141,8 @@ describe('safe-install pip install', () => {
     assert.equal(treeDigest(v.dir), before);
     // The right hash goes through: a wheel with a console script is listed (info) and allowed.
     fs.writeFileSync(req, `benign-tool-wheel==1.0.0 --hash=sha256:${sha256(built['benign-tool-wheel']!)}\n`);
-    const ok = await run(['pip', 'install', '--require-hashes', '-r', req, '--index-url', index.url, '--json'], v.env);
+    // pip's own configuration counts: here the index comes from PIP_INDEX_URL, and -q goes before install.
+    const ok = await run(['pip', '-q', 'install', '--require-hashes', '-r', req, '--json'], { ...v.env, PIP_INDEX_URL: index.url });
     assert.equal(ok.code, 0, ok.stderr);
     const report = JSON.parse(ok.stdout) as Report;
     assert.deepEqual(rulesOf(report, 'benign-tool-wheel'), ['write-outside-package:info']);

@@ -49,7 +49,20 @@ export async function pythonCommand(interpreter: string, argv: string[]): Promis
 
 /** `safe-install pip <sub> ...` */
 export async function pipCommand(argv: string[], python?: string): Promise<number> {
-  const [sub, ...rest] = argv;
+  // pip's general options may come before the sub-command: `pip -q install ...`, `pip --python X install ...`.
+  const general: string[] = [];
+  let i = 0;
+  for (; i < argv.length && argv[i]!.startsWith('-'); i++) {
+    const flag = argv[i]!;
+    if (flag === '-q' || flag === '--quiet') general.push('--quiet');
+    else if (flag === '-v' || flag === '--verbose') general.push('--verbose');
+    else if (flag === '--python' && argv[i + 1] !== undefined) general.push('--python', argv[++i]!);
+    else if (flag.startsWith('--python=')) general.push(flag);
+    else if (flag === '--isolated' || flag === '--no-input' || flag === '--disable-pip-version-check' || flag === '--no-color') continue;
+    else throw new SafeInstallError('E_USAGE', `safe-install pip: the option ${flag} before the sub-command is not supported`, 'put pip install\'s own options after `install`');
+  }
+  const [sub, ...after] = argv.slice(i);
+  const rest = [...general, ...after];
   if (sub !== 'install') {
     throw new SafeInstallError('E_USAGE', `safe-install pip ${sub ?? ''}: only pip install goes through the sandbox`, 'use `safe-install pip install <req>... | -r requirements.txt`, or run pip itself for other commands (pip download and pip wheel build sdists: they run package code)');
   }
