@@ -176,6 +176,9 @@ function run(cmd: string, args: string[], input?: string): Promise<string> {
     child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
     child.stderr.on('data', (d: Buffer) => (err += d.toString('utf8')));
     child.on('error', reject);
+    // A child that fails before reading its input closes the pipe: its exit code and stderr
+    // (below) say why, an EPIPE here would only hide that.
+    child.stdin.on('error', () => undefined);
     child.on('close', (code) => {
       if (code === 0) resolve(out);
       else reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err.trim().slice(0, 500)}`));
@@ -249,10 +252,23 @@ function firewallRules(family: 4 | 6, cfg: Config): string {
   ].join('\n');
 }
 
+/**
+ * `-w`: wait for the xtables lock rather than fail when another restore holds it; and one more
+ * try after a moment, since a busy host has been seen failing the first one.
+ */
+async function restoreRules(cmd: string, rules: string): Promise<void> {
+  try {
+    await run(cmd, ['-w', '5'], rules);
+  } catch {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await run(cmd, ['-w', '5'], rules);
+  }
+}
+
 /** Routes and rules do not depend on each other: all at once, for start-up time. */
 async function setUpNamespace(cfg: Config, v6: boolean): Promise<void> {
-  const steps: Promise<unknown>[] = [addRoutes(v6), run('iptables-restore', [], firewallRules(4, cfg))];
-  if (v6) steps.push(run('ip6tables-restore', [], firewallRules(6, cfg)));
+  const steps: Promise<unknown>[] = [addRoutes(v6), restoreRules('iptables-restore', firewallRules(4, cfg))];
+  if (v6) steps.push(restoreRules('ip6tables-restore', firewallRules(6, cfg)));
   await Promise.all(steps);
 }
 
