@@ -231,7 +231,7 @@ describe('safe-install install', () => {
       // The next run removes the dead run's containers and stage, and installs normally.
       const again = await run(dir, ['install', '@fixtures/benign-codegen', '--registry', registry.url, '--no-cache']);
       assert.deepEqual(containersOf(killed.child.pid!), []);
-      assert.equal(again.code, 0, again.stderr);
+      assert.equal(again.code, 0, `${again.stderr}\n${again.stdout}`);
       assert.ok(fs.existsSync(path.join(dir, 'node_modules', '@fixtures', 'benign-codegen', 'generated', 'index.js')), 'build output landed');
       assert.ok(!fs.existsSync(path.join(dir, '.safe-install')));
     }
