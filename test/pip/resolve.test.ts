@@ -1,0 +1,89 @@
+/**
+ * The host-side resolver and archive helpers (helper-py.ts run by real python3), against a
+ * find-links folder of wheels zipped here. No sandbox and no package code: wheels only, and
+ * resolution never builds anything.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { runHelper } from '../../src/pip/python.js';
+import { isSafeInstallError } from '../../src/errors/index.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'si-resolve-test-'));
+const links = path.join(tmp, 'links');
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+function wheel(name: string, version: string, requires: string[] = [], tag = 'py3-none-any'): void {
+  const dist = name.replace(/-/g, '_');
+  const members = {
+    [`${dist}/__init__.py`]: '',
+    [`${dist}-${version}.dist-info/METADATA`]: `Metadata-Version: 2.1\nName: ${name}\nVersion: ${version}\n${requires.map((r) => `Requires-Dist: ${r}\n`).join('')}`,
+  };
+  const r = spawnSync('python3', ['-I', '-B', '-c', 'import json, sys, zipfile\nz = zipfile.ZipFile(sys.argv[1], "w")\nfor k, v in json.loads(sys.stdin.read()).items(): z.writestr(k, v)\nz.close()', path.join(links, `${dist}-${version}-${tag}.whl`)], { input: JSON.stringify(members), encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+}
+
+before(() => {
+  fs.mkdirSync(links);
+  wheel('app', '1.0', ['lib>=1.0', 'extra-only; extra == "full"', 'py2-only; python_version < "3"']);
+  wheel('app', '2.0rc1', ['lib>=1.0']);
+  wheel('lib', '1.0');
+  wheel('lib', '1.5');
+  wheel('lib', '2.0', [], 'cp27-cp27m-win32'); // not installable here: skipped, never chosen
+  wheel('extra-only', '1.0');
+  wheel('py2-only', '1.0');
+});
+
+interface Resolved {
+  packages: { name: string; version: string; kind: string; sha256: string }[];
+}
+
+const resolve = (input: Record<string, unknown>) =>
+  runHelper<Resolved>('python3', 'resolve', { requirements: [], requirementFiles: [], constraintFiles: [], extraIndexUrls: [], findLinks: [links], noIndex: true, ignoreInstalled: true, ignoreConfig: true, dest: fs.mkdtempSync(path.join(tmp, 'dest-')), ...input });
+
+test('requirement files (nested -r, comments, continuations), markers, extras, constraints, no pre-releases, wheel tags', async () => {
+  const sub = path.join(tmp, 'sub.txt');
+  fs.writeFileSync(sub, 'app[full] \\\n  >=1.0  # the app\n');
+  const req = path.join(tmp, 'req.txt');
+  fs.writeFileSync(req, `# top\n-r sub.txt\n`);
+  const con = path.join(tmp, 'con.txt');
+  fs.writeFileSync(con, 'lib<1.5\n');
+  const got = await resolve({ requirementFiles: [req], constraintFiles: [con] });
+  assert.deepEqual(got.packages.map((p) => `${p.name}==${p.version}`), ['app==1.0', 'lib==1.0', 'extra-only==1.0']);
+  const plain = await resolve({ requirements: ['app'] });
+  assert.deepEqual(plain.packages.map((p) => `${p.name}==${p.version}`), ['app==1.0', 'lib==1.5'], 'no extra, no py2 marker, no win32 wheel');
+  const pre = await resolve({ requirements: ['app'], pre: true });
+  assert.equal(pre.packages[0]!.version, '2.0rc1');
+});
+
+test('a conflict, a missing project and an editable requirement are errors with their code, never guesses', async () => {
+  const fails = async (input: Record<string, unknown>, code: string, re: RegExp) => {
+    await assert.rejects(resolve(input), (err: unknown) => isSafeInstallError(err) && err.code === code && re.test(err.message));
+  };
+  await fails({ requirements: ['app', 'lib==1.0', 'lib>1.0'] }, 'E_RESOLVE', /conflicting requirements for lib/);
+  await fails({ requirements: ['nothing-here'] }, 'E_PACKAGE_NOT_FOUND', /no distribution of nothing-here/);
+  const ed = path.join(tmp, 'ed.txt');
+  fs.writeFileSync(ed, '-e .\n');
+  await fails({ requirementFiles: [ed] }, 'E_USAGE', /editable requirements/);
+  await fails({ requirements: ['lib==1.0'], requireHashes: true }, 'E_INTEGRITY', /no hash given for lib/);
+});
+
+test('a .zip sdist is repacked as .tar.gz; a member escaping with .. refuses the archive', async () => {
+  const mk = (file: string, members: Record<string, string>) => {
+    const r = spawnSync('python3', ['-I', '-B', '-c', 'import json, sys, zipfile\nz = zipfile.ZipFile(sys.argv[1], "w")\nfor k, v in json.loads(sys.stdin.read()).items(): z.writestr(k, v)\nz.close()', file], { input: JSON.stringify(members), encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    return file;
+  };
+  const good = mk(path.join(tmp, 'zpkg-1.0.zip'), { 'zpkg-1.0/PKG-INFO': 'Metadata-Version: 2.1\nName: zpkg\nVersion: 1.0\n', 'zpkg-1.0/setup.py': '' });
+  const info = await runHelper<{ name: string; version: string }>('python3', 'sdist', { path: good });
+  assert.deepEqual([info.name, info.version], ['zpkg', '1.0']);
+  const out = path.join(tmp, 'zpkg.tar.gz');
+  await runHelper('python3', 'repack', { path: good, dest: out });
+  const list = spawnSync('tar', ['-tzf', out], { encoding: 'utf8' }).stdout.trim().split('\n').sort();
+  assert.deepEqual(list, ['zpkg-1.0/PKG-INFO', 'zpkg-1.0/setup.py']);
+  const bad = mk(path.join(tmp, 'evil-1.0.zip'), { 'evil-1.0/PKG-INFO': 'x', '../../escape': 'x' });
+  await assert.rejects(runHelper('python3', 'repack', { path: bad, dest: path.join(tmp, 'evil.tar.gz') }), (err: unknown) => isSafeInstallError(err) && err.code === 'E_BAD_TARBALL' && /unsafe member/.test(err.message));
+});
