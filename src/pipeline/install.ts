@@ -303,7 +303,12 @@ async function prepareInStage(opts: InstallOptions, stage: Stage, workDir: strin
       }
     }
   }
-  const verdict: Verdict = session ? session.assessment.verdict : 'allow';
+  if (!session) {
+    // Nothing to run: still a (empty) session, so the report has the same shape every time.
+    const empty = await sandboxPackages([], structuredClone(ideal.package), opts.policy ? { policy: opts.policy } : {});
+    session = { chain: empty.chain, assessment: empty.assessment };
+  }
+  const verdict: Verdict = session.assessment.verdict;
   progress({ stage: 'verdict', verdict });
   const label = (n: TreeNode) => ({ name: n.packageName, version: n.version, location: n.location });
 

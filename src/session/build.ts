@@ -5,6 +5,7 @@
  */
 import type { ContainerRun } from '../sandbox/container.js';
 import type { RunPlan } from '../sandbox/protocol.js';
+import { SANDBOX_PROJECT_DIR } from '../sandbox/layout.js';
 import { parseScriptTrace } from '../trace/index.js';
 import type { EventIds } from './ids.js';
 import {
@@ -110,7 +111,9 @@ export function buildChain(input: BuildChainInput): SessionChain {
     id: input.id,
     startedAt: input.startedAt,
     endedAt: Date.now() / 1000,
-    projectDir: plan?.projectDir ?? '',
+    // No plan (nothing had install-time code): the folder a sandbox would have used, so the
+    // report's sandbox paths stay absolute as its schema requires.
+    projectDir: plan?.projectDir ?? SANDBOX_PROJECT_DIR,
     sandbox: input.sandbox,
     packages: input.packages.map((info) => ({ info, session: sessions.get(info.location)! })),
     errors,

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
 import { packageRoot } from '../../src/package-root.js';
+import { validateReport } from '../../src/report/schema.js';
 import { startLocalRegistry } from '../helpers/local-registry.js';
 
 const root = packageRoot().dir;
@@ -135,6 +136,7 @@ describe('safe-install install', () => {
     const r = await run(dir, ['install', '@fixtures/native-addon', '--registry', registry.url, '--json', '--no-cache']);
     assert.equal(r.code, 0, r.stderr);
     const report = JSON.parse(r.stdout) as InstallJson;
+    assert.deepEqual(validateReport(report).errors, []);
     assert.equal(report.verdict, 'allow');
     assert.equal(report.install.installed, true);
     assert.equal(report.install.containerStarted, true);
@@ -207,6 +209,7 @@ describe('safe-install install', () => {
     const report = JSON.parse(second.stdout) as InstallJson;
     assert.equal(report.install.containerStarted, false);
     assert.deepEqual(report.install.cached.map((p) => p.name), ['@fixtures/native-addon']);
+    assert.deepEqual(validateReport(report).errors, [], 'a report without a session is still a valid schemaVersion 1 report');
     assert.doesNotMatch(second.stderr, /starting the sandbox/);
     const addon = createRequire(path.join(dir, 'index.js'))('@fixtures/native-addon') as { hello(): string };
     assert.equal(typeof addon.hello, 'function');

@@ -102,7 +102,7 @@ export async function installCommand(argv: string[], mode: 'install' | 'ci' = 'i
   // SAFE_INSTALL_NONINTERACTIVE=1 (set by the PATH shims): nobody is asked, review is refused.
   const interactive = process.stdin.isTTY === true && process.stderr.isTTY === true && !nonInteractiveByEnv();
   if (!values.json) {
-    if (prepared.session) {
+    if (prepared.session && prepared.session.chain.packages.length > 0) {
       const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
       process.stdout.write(renderTerminal(report as unknown as Parameters<typeof renderTerminal>[0], { color, verbose: values.verbose === true, width: process.stdout.columns ?? 100 }));
     }
