@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { packageRoot } from '../../src/package-root.js';
+import { validateReport } from '../../src/report/schema.js';
 import { makeSdist, makeWheel, sha256, startSimpleIndex, treeDigest } from './pip-index.js';
 
 const root = packageRoot().dir;
@@ -83,6 +84,7 @@ describe('safe-install pip install', () => {
     const report = JSON.parse(r.stdout) as Report;
     assert.equal(report.verdict, 'block');
     assert.equal(report.install?.installed, false);
+    assert.deepEqual(validateReport(report).errors, [], 'the report follows schemaVersion 1');
     const pkg = report.packages.find((p) => p.name === 'attack-setup-exfil')!;
     assert.match(pkg.scripts.install ?? '', /pip wheel --no-deps --no-build-isolation --no-index/);
     const rules = rulesOf(report, 'attack-setup-exfil');
@@ -115,6 +117,7 @@ describe('safe-install pip install', () => {
     const report = JSON.parse(r.stdout) as Report;
     assert.equal(report.verdict, 'allow');
     assert.equal(report.install?.installed, true);
+    assert.deepEqual(validateReport(report).errors, []);
     assert.deepEqual(report.install?.packages.map((p) => `${p.name}:${p.kind}`).sort(), ['benign-cext:sdist', 'benign-pure:sdist']);
     // A normal setuptools build (build/, *.egg-info, the wheel, gcc in /tmp) is not a write outside the package.
     for (const p of report.packages) {
@@ -128,6 +131,11 @@ describe('safe-install pip install', () => {
     const [sums, so] = imported.stdout.trim().split('\n');
     assert.equal(sums, '42 5');
     assert.ok(so!.startsWith(v.site) && so!.endsWith('.so'), so);
+    const last = await run(['log', 'show', '--last', '--json']);
+    const rec = JSON.parse(last.stdout) as { kind: string; body: { verdict: string; command: string[] } };
+    assert.equal(rec.kind, 'install');
+    assert.equal(rec.body.verdict, 'allow');
+    assert.deepEqual(rec.body.command.slice(0, 4), ['python', '-m', 'pip', 'install']);
   });
 
   test('--require-hashes with a hash that does not match refuses before anything runs (exit 2), the venv unchanged', async () => {
