@@ -26,7 +26,7 @@ before(async () => {
   files = path.join(tmp, 'files');
   fs.mkdirSync(files);
   for (const n of ['attack-setup-exfil', 'benign-cext', 'benign-pure']) built[n] = makeSdist(n, files);
-  for (const n of ['attack-pth-wheel', 'benign-tool-wheel']) built[n] = makeWheel(n, files);
+  for (const n of ['attack-pth-wheel', 'benign-tool-wheel', 'review-data-wheel']) built[n] = makeWheel(n, files);
   index = await startSimpleIndex(files);
   launcher = path.join(tmp, 'safe-install.mjs');
   fs.writeFileSync(launcher, `const { main } = await import(${JSON.stringify(path.join(root, 'dist', 'src', 'cli', 'main.js'))});\nprocess.exitCode = await main(process.argv.slice(2));\n`);
@@ -155,6 +155,21 @@ describe('safe-install pip install', () => {
     const report = JSON.parse(ok.stdout) as Report;
     assert.deepEqual(rulesOf(report, 'benign-tool-wheel'), ['write-outside-package:info']);
     assert.ok(fs.existsSync(path.join(v.dir, 'bin', 'benign-tool')));
+  });
+
+  test('review (data files into etc/ outside site-packages): refused without a person to ask, installed with --yes', async () => {
+    const v = venv('review');
+    const before = treeDigest(v.dir);
+    const refused = await run(['pip', 'install', 'review-data-wheel', '--no-index', '--find-links', files], v.env);
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(refused.stderr, /nothing was installed \(verdict REVIEW: review-data-wheel@1\.0\.0: write-outside-package\)/);
+    assert.equal(treeDigest(v.dir), before);
+    const yes = await run(['pip', 'install', 'review-data-wheel', '--no-index', '--find-links', files, '--yes', '--json'], v.env);
+    assert.equal(yes.code, 0, yes.stderr);
+    const report = JSON.parse(yes.stdout) as Report;
+    assert.equal(report.verdict, 'review');
+    assert.ok(report.packages[0]!.findings.some((f) => f.rule === 'write-outside-package' && f.severity === 'medium' && /etc\/review_data_wheel\.conf/.test(f.message)));
+    assert.equal(fs.readFileSync(path.join(v.dir, 'etc', 'review_data_wheel.conf'), 'utf8'), 'setting = 1\n');
   });
 
   test('bad input is exit 2 with a hint: unknown sub-command, unknown package, editable requirement', async () => {

@@ -130,7 +130,9 @@ export async function pipCommand(argv: string[], python?: string): Promise<numbe
   }
   report.install.installed = true;
   if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-  else if (values.quiet !== true) {
+  else if (values.quiet !== true && prepared.packages.length === 0) {
+    process.stderr.write(`safe-install: nothing to install; already satisfied: ${prepared.satisfied.map((p) => `${p.name} ${p.version}`).join(', ') || 'everything'}\n`);
+  } else if (values.quiet !== true) {
     const built = prepared.packages.filter((p) => p.kind === 'sdist').length;
     process.stderr.write(`safe-install: installed ${prepared.packages.length} package${prepared.packages.length === 1 ? '' : 's'} into ${prepared.python} (${built} built from source in the sandbox); no package code ran on this machine\n`);
   }
