@@ -474,7 +474,11 @@ def op_inspect(inp):
     path = inp['wheel']
     meta = wheel_meta(path)
     fn = parse_wheel_filename(os.path.basename(inp.get('filename') or path))
-    out = {'name': str(canonicalize_name(meta.get('Name', ''))), 'version': meta.get('Version', ''), 'filenameName': str(fn[0]), 'filenameVersion': str(fn[1]),
+    try:
+        version = str(Version(meta.get('Version', '')))
+    except InvalidVersion:
+        version = meta.get('Version', '')
+    out = {'name': str(canonicalize_name(meta.get('Name', ''))), 'version': version, 'filenameName': str(fn[0]), 'filenameVersion': str(fn[1]),
            'tags': [str(t) for t in fn[3]], 'compatible': any(str(t) in TAGS for t in fn[3]),
            'requires': meta.get_all('Requires-Dist') or [], 'pth': [], 'customize': [], 'scripts': [], 'data': [], 'headers': [],
            'entryPoints': [], 'native': [], 'unsafe': [], 'topLevel': [], 'files': 0}

@@ -58,6 +58,13 @@ test('sitecustomize, a command shadowing pip, data into etc/, a member escaping 
   assert.ok(!findings.some((f) => /x = y|\bx\b \(/.test(f.message)), 'entry points outside console/gui scripts are no commands');
 });
 
+test('versions compare as PEP 440 versions: 01.0 in METADATA is 1.0, no tampering', async () => {
+  const w = zipWheel('padded-1.0-py3-none-any.whl', { 'padded/__init__.py': '', 'padded-1.0.dist-info/METADATA': 'Metadata-Version: 2.1\nName: Padded\nVersion: 01.0\n' });
+  const got = await runHelper<WheelInspection>('python3', 'inspect', { wheel: w });
+  assert.deepEqual([got.name, got.version], ['padded', '1.0']);
+  assert.deepEqual(wheelFindings(got, { name: 'padded', version: '1.0' }), []);
+});
+
 test('a wheel whose metadata names another project than its file name is tampering', async () => {
   const w = zipWheel('innocent-1.0-py3-none-any.whl', { 'pip/__init__.py': '', 'pip-1.0.dist-info/METADATA': META('pip') });
   const got = await runHelper<WheelInspection>('python3', 'inspect', { wheel: w });
