@@ -87,3 +87,19 @@ test('a .zip sdist is repacked as .tar.gz; a member escaping with .. refuses the
   const bad = mk(path.join(tmp, 'evil-1.0.zip'), { 'evil-1.0/PKG-INFO': 'x', '../../escape': 'x' });
   await assert.rejects(runHelper('python3', 'repack', { path: bad, dest: path.join(tmp, 'evil.tar.gz') }), (err: unknown) => isSafeInstallError(err) && err.code === 'E_BAD_TARBALL' && /unsafe member/.test(err.message));
 });
+
+test('--index-url and --extra-index-url: file:// simple indexes (index.html pages, #sha256 checked); a missing project page is skipped', async () => {
+  const mkIndex = (label: string, project: string, file: string, hash: string) => {
+    const dir = path.join(tmp, label, 'simple', project);
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'index.html'), `<html><body><a href="../../../links/${file}#sha256=${hash}">${file}</a></body></html>`);
+    return `file://${path.join(tmp, label, 'simple')}`;
+  };
+  const digest = (f: string) => spawnSync('sha256sum', [path.join(links, f)], { encoding: 'utf8' }).stdout.split(' ')[0]!;
+  const main = mkIndex('idx-main', 'app', 'app-1.0-py3-none-any.whl', digest('app-1.0-py3-none-any.whl'));
+  const extra = mkIndex('idx-extra', 'lib', 'lib-1.0-py3-none-any.whl', digest('lib-1.0-py3-none-any.whl'));
+  const got = await resolve({ requirements: ['app'], findLinks: [], noIndex: false, indexUrl: main, extraIndexUrls: [extra] });
+  assert.deepEqual(got.packages.map((p) => `${p.name}==${p.version}`), ['app==1.0', 'lib==1.0']);
+  const liar = mkIndex('idx-liar', 'lib', 'lib-1.5-py3-none-any.whl', '0'.repeat(64));
+  await assert.rejects(resolve({ requirements: ['lib'], findLinks: [], noIndex: false, indexUrl: liar }), (err: unknown) => isSafeInstallError(err) && err.code === 'E_INTEGRITY');
+});
