@@ -51,6 +51,14 @@ export interface SpawnFlags {
   sibling: boolean;
 }
 
+/**
+ * A multi-threaded child (node) is reported gone by the tracer only once all its threads are,
+ * which on a loaded machine can be printed after its parent shell's own exit, although the shell
+ * waited for it. A child gone within this much of the script's end did not outlive it; one that
+ * really lingers (a `nohup sleep 0.2` is recorded as outliving) goes on well past it.
+ */
+const EXIT_REPORT_SLACK_S = 0.1;
+
 export class ProcessTable {
   readonly procs: Proc[] = [];
   root: Proc | null = null;
@@ -189,7 +197,7 @@ export class ProcessTable {
         exitCode = p.exitGroup.code;
       }
       const outlived =
-        !p.isRoot && scriptEndedAt !== null && (endedAt === null || endedAt > scriptEndedAt);
+        !p.isRoot && scriptEndedAt !== null && (endedAt === null || endedAt > scriptEndedAt + EXIT_REPORT_SLACK_S);
       const event: ProcessEvent = {
         id: ids.get(p) as string,
         scriptId,

@@ -154,7 +154,7 @@ describe('recorded trace: setsid and nohup children', () => {
   });
 
   it('uses the given scriptEndedAt and killedPids', () => {
-    const late = parseFixture('detached', { scriptEndedAt: 1795434610.4, killedPids: [2410] });
+    const late = parseFixture('detached', { scriptEndedAt: 1795434610.3, killedPids: [2410] });
     assert.deepEqual(
       late.processes.map((p) => [p.pid, p.outlivedScript, p.killedBySandbox]),
       [

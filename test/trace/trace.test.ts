@@ -169,6 +169,30 @@ describe('process ends', () => {
     assert.equal(r.processes[0]?.endedAt, 1.4);
   });
 
+  it('does not count a child whose exit the tracer reported just after the shell’s, but one that lived on', () => {
+    const r = parseText(
+      `
+      10 1.0 execve("/bin/sh", ["sh"], 0x1 /* 1 var */) = 0
+      10 1.1 fork() = 11
+      10 1.1 fork() = 12
+      11 1.2 execve("/usr/bin/node", ["node", "x.js"], 0x1 /* 1 var */) = 0
+      12 1.2 execve("/usr/bin/node", ["node", "late.js"], 0x1 /* 1 var */) = 0
+      10 1.5 +++ exited with 0 +++
+      11 1.6 +++ exited with 0 +++
+      12 1.8 +++ exited with 0 +++
+    `,
+      { scriptEndedAt: 1.5 },
+    );
+    assert.deepEqual(
+      r.processes.map((p) => [p.pid, p.outlivedScript]),
+      [
+        [10, false],
+        [11, false],
+        [12, true],
+      ],
+    );
+  });
+
   it('treats a still-running child as outliving the script when the script ended', () => {
     const r = parseText(
       `
