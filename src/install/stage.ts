@@ -1,7 +1,12 @@
 /**
  * Atomic installs. Everything is prepared in a staging copy of the project's install state
- * (package.json, lockfiles, node_modules) under `<project>/.safe-install/`; the project itself
- * is only touched by a few renames at the very end, recorded first in a journal.
+ * (package.json, lockfiles, node_modules) next to the project, in
+ * `<parent>/.<project>.safe-install-stage-*`: at the same depth, so that what npm writes
+ * relative to the project (`file:../dep` in package.json and the lockfile, the links in
+ * node_modules) is right once moved in. Where the parent is not writable the stage goes to
+ * `<project>/.safe-install/` (relative `file:` dependencies then come out wrong, see README).
+ * The project itself is only touched by a few renames at the very end, recorded first in a
+ * journal under `<project>/.safe-install/`.
  *
  * - Killed before the journal exists (resolving, sandboxing, reifying into the stage): the
  *   project was never touched; the next run removes the leftover stage.
@@ -25,6 +30,7 @@ export interface Stage {
 }
 
 interface Journal {
+  /** Absolute path of the stage (checked on recovery to be one of ours). */
   stage: string;
   backup: string;
   files: string[];
@@ -34,7 +40,12 @@ interface Journal {
 export function createStage(projectDir: string, opts: { withNodeModules: boolean }): Stage {
   const work = path.join(projectDir, WORK_DIR);
   fs.mkdirSync(work, { recursive: true });
-  const dir = fs.mkdtempSync(path.join(work, 'stage-'));
+  let dir: string;
+  try {
+    dir = fs.mkdtempSync(path.join(path.dirname(projectDir), siblingPrefix(projectDir)));
+  } catch {
+    dir = fs.mkdtempSync(path.join(work, 'stage-'));
+  }
   for (const name of STATE_FILES) {
     const from = path.join(projectDir, name);
     if (fs.existsSync(from)) fs.copyFileSync(from, path.join(dir, name));
@@ -42,6 +53,17 @@ export function createStage(projectDir: string, opts: { withNodeModules: boolean
   const modules = path.join(projectDir, 'node_modules');
   if (opts.withNodeModules && fs.existsSync(modules)) copyTree(modules, path.join(dir, 'node_modules'));
   return { projectDir, dir };
+}
+
+function siblingPrefix(projectDir: string): string {
+  return `.${path.basename(projectDir)}.safe-install-stage-`;
+}
+
+/** Our stages only: inside the work folder, or a sibling named after the project. */
+function isOurStage(projectDir: string, dir: string): boolean {
+  const work = path.join(projectDir, WORK_DIR);
+  const base = path.basename(dir);
+  return (path.dirname(dir) === work && base.startsWith('stage-')) || (path.dirname(dir) === path.dirname(projectDir) && base.startsWith(siblingPrefix(projectDir)));
 }
 
 /** A real copy (reflinked where the filesystem can): arborist may write in place in the stage. */
@@ -76,7 +98,7 @@ export async function testPause(point: string): Promise<void> {
 export async function commitStage(stage: Stage): Promise<void> {
   const work = path.join(stage.projectDir, WORK_DIR);
   const files = STATE_FILES.filter((name) => fs.existsSync(path.join(stage.dir, name)));
-  const journal: Journal = { stage: path.basename(stage.dir), backup: `backup-${crypto.randomBytes(6).toString('hex')}`, files };
+  const journal: Journal = { stage: stage.dir, backup: `backup-${crypto.randomBytes(6).toString('hex')}`, files };
   writeDurable(path.join(work, JOURNAL), JSON.stringify(journal));
   await testPause('commit');
   rollForward(stage.projectDir, journal);
@@ -84,7 +106,7 @@ export async function commitStage(stage: Stage): Promise<void> {
 
 function rollForward(projectDir: string, journal: Journal): void {
   const work = path.join(projectDir, WORK_DIR);
-  const stageDir = path.join(work, journal.stage);
+  const stageDir = journal.stage;
   const backupDir = path.join(work, journal.backup);
   const staged = path.join(stageDir, 'node_modules');
   const live = path.join(projectDir, 'node_modules');
@@ -121,7 +143,7 @@ export function recoverProject(projectDir: string): 'none' | 'rolled-forward' | 
     journal = null;
   }
   let did: 'none' | 'rolled-forward' | 'cleaned' = 'none';
-  if (journal && typeof journal.stage === 'string' && !journal.stage.includes('/') && !journal.backup.includes('/')) {
+  if (journal && typeof journal.stage === 'string' && isOurStage(projectDir, journal.stage) && typeof journal.backup === 'string' && !journal.backup.includes('/')) {
     rollForward(projectDir, journal);
     did = 'rolled-forward';
   }
@@ -134,6 +156,12 @@ export function recoverProject(projectDir: string): 'none' | 'rolled-forward' | 
       }
     }
     removeIfEmpty(work);
+  }
+  const parent = path.dirname(projectDir);
+  for (const entry of fs.readdirSync(parent)) {
+    if (!entry.startsWith(siblingPrefix(projectDir))) continue;
+    fs.rmSync(path.join(parent, entry), { recursive: true, force: true });
+    if (did === 'none') did = 'cleaned';
   }
   return did;
 }

@@ -166,6 +166,21 @@ describe('safe-install install', () => {
     assert.equal(fs.readFileSync(path.join(dir, 'package-lock.json'), 'utf8'), fs.readFileSync(path.join(ref, 'package-lock.json'), 'utf8'));
   });
 
+  test('a relative directory dependency is written and linked as npm does (the stage sits at the project\'s depth)', async () => {
+    const dep = fs.mkdtempSync(path.join(tmp, 'local-dep-'));
+    fs.writeFileSync(path.join(dep, 'package.json'), JSON.stringify({ name: 'local-dep', version: '1.0.0' }));
+    const dir = project('reldep');
+    const r = await run(dir, ['npm', 'install', `../${path.basename(dep)}`, '--registry', registry.url]);
+    assert.equal(r.code, 0, r.stderr);
+    const ref = project('reldep-ref');
+    await npmInstallIgnoreScripts(ref, [`../${path.basename(dep)}`]);
+    assert.equal(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'), fs.readFileSync(path.join(ref, 'package.json'), 'utf8'));
+    assert.equal(fs.readFileSync(path.join(dir, 'package-lock.json'), 'utf8'), fs.readFileSync(path.join(ref, 'package-lock.json'), 'utf8'));
+    assert.equal(fs.readlinkSync(path.join(dir, 'node_modules', 'local-dep')), fs.readlinkSync(path.join(ref, 'node_modules', 'local-dep')));
+    assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'node_modules', 'local-dep', 'package.json'), 'utf8')).name, 'local-dep');
+    assert.deepEqual(fs.readdirSync(tmp).filter((n) => n.includes('.safe-install-stage-')), [], 'no stage left next to the project');
+  });
+
   test('a blocked package leaves package.json, lockfile and node_modules byte-identical', async () => {
     const dir = project('block');
     await npmInstallIgnoreScripts(dir, ['@fixtures/no-scripts']);
