@@ -9,7 +9,7 @@ import { applyPolicy } from '../policy/apply.js';
 import type { Policy } from '../policy/types.js';
 import { assess } from '../rules/index.js';
 import type { Assessment } from '../rules/types.js';
-import { runContainer, type ContainerRun, type PackageOutputs } from '../sandbox/container.js';
+import { CA_DIR_PREFIX, INPUT_DIR_PREFIX, runContainer, type ContainerRun, type PackageOutputs } from '../sandbox/container.js';
 import { connectDocker } from '../sandbox/docker.js';
 import { reapOrphans } from '../sandbox/owner.js';
 import { ensureSandboxImage, type SandboxImage } from '../sandbox/image/index.js';
@@ -20,7 +20,7 @@ import type { RunPlan } from '../sandbox/protocol.js';
 import { buildChain } from '../session/build.js';
 import { mergeNetworkEvents, networkFaults } from '../session/network-merge.js';
 import { startSinkhole } from '../sandbox/sinkhole-container.js';
-import { startForwarder, type Forwarder } from '../sandbox/forwarder.js';
+import { FORWARD_DIR_PREFIX, startForwarder, type Forwarder } from '../sandbox/forwarder.js';
 import { allowedEgressOf } from '../policy/hosts.js';
 import type { SinkholeEvent } from '../sandbox/sinkhole/protocol.js';
 import { EventIds } from '../session/ids.js';
@@ -75,7 +75,7 @@ export async function sandboxPackages(packages: PackageInfo[], rootPackageJson: 
       rsaKey.catch(() => undefined);
       const docker = await connectDocker();
       // Containers of runs that were killed outright (no cleanup ran) go first.
-      await reapOrphans(docker);
+      await reapOrphans(docker, { tempPrefixes: [INPUT_DIR_PREFIX, CA_DIR_PREFIX, FORWARD_DIR_PREFIX] });
       const image =
         opts.image ??
         (await ensureSandboxImage(docker, {

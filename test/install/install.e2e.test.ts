@@ -245,10 +245,16 @@ describe('safe-install install', () => {
       const killed = start(dir, ['install', '@fixtures/benign-codegen', '--registry', registry.url, '--no-cache'], env);
       await killWhen(killed, pattern);
       assert.equal(projectHash(dir), before, `killed during ${label}`);
-      if (label === 'sandbox') assert.ok(containersOf(killed.child.pid!).length > 0, 'a SIGKILLed run cannot remove its containers');
+      const cliTemp = path.join(tmp, 'tmp');
+      const mountedDirs = (): string[] => fs.readdirSync(cliTemp).filter((n) => n.startsWith('npm-tarballs-') || n.startsWith('ca-certificates-'));
+      if (label === 'sandbox') {
+        assert.ok(containersOf(killed.child.pid!).length > 0, 'a SIGKILLed run cannot remove its containers');
+        assert.ok(mountedDirs().length > 0, 'nor the temp folders it mounted into them');
+      }
       // The next run removes the dead run's containers and stage, and installs normally.
       const again = await run(dir, ['install', '@fixtures/benign-codegen', '--registry', registry.url, '--no-cache']);
       assert.deepEqual(containersOf(killed.child.pid!), []);
+      assert.deepEqual(mountedDirs(), [], 'the dead run\'s tarball and CA folders went with its containers');
       assert.equal(again.code, 0, `${again.stderr}\n${again.stdout}`);
       assert.ok(fs.existsSync(path.join(dir, 'node_modules', '@fixtures', 'benign-codegen', 'generated', 'index.js')), 'build output landed');
       assert.ok(!fs.existsSync(path.join(dir, '.safe-install')));
