@@ -73,24 +73,41 @@ function addDns(slots: ScriptSlot[], ev: SinkholeDns, ids: EventIds): void {
 }
 
 function addConnection(slots: ScriptSlot[], ev: SinkholeConnection, ids: EventIds, claimed: Set<ConnectionEvent>): void {
-  const connectIn = (slot: ScriptSlot): ConnectionEvent | undefined =>
+  attach(slots, ev, { protocol: 'tcp', syscall: 'connect', observed: observedOf(ev) }, ids, claimed);
+}
+
+function addDatagram(slots: ScriptSlot[], ev: SinkholeUdp, ids: EventIds, claimed: Set<ConnectionEvent>): void {
+  attach(slots, ev, { protocol: 'udp', observed: { protocol: 'raw', firstBytes: ev.payload, bytesReceived: ev.bytes } }, ids, claimed);
+}
+
+/**
+ * Joins a sinkhole record to the traced call that made it: a TCP connect(), or any UDP send to
+ * the same destination. A record no trace explains is kept as a call of the script's root.
+ */
+function attach(
+  slots: ScriptSlot[],
+  ev: Pick<SinkholeConnection, 'time' | 'dstIp' | 'dstPort' | 'hostname'>,
+  kind: { protocol: 'tcp' | 'udp'; syscall?: string; observed: ObservedTraffic },
+  ids: EventIds,
+  claimed: Set<ConnectionEvent>,
+): void {
+  const callIn = (slot: ScriptSlot): ConnectionEvent | undefined =>
     slot.session.connections.find(
       (c) =>
         !claimed.has(c) &&
         c.scriptId === slot.script.id &&
-        c.syscall === 'connect' &&
-        c.protocol === 'tcp' &&
+        (kind.syscall === undefined || c.syscall === kind.syscall) &&
+        c.protocol === kind.protocol &&
         c.address === ev.dstIp &&
         c.port === ev.dstPort &&
         c.time <= ev.time + SLACK_S,
     );
-  const slot = slotFor(slots, ev.time, (candidate) => connectIn(candidate) !== undefined);
+  const slot = slotFor(slots, ev.time, (candidate) => callIn(candidate) !== undefined);
   if (!slot) return;
-  const traced = connectIn(slot);
-  const observed = observedOf(ev);
+  const traced = callIn(slot);
   if (traced) {
     claimed.add(traced);
-    traced.observed = observed;
+    traced.observed = kind.observed;
     if (ev.hostname) traced.hostname = ev.hostname;
     return;
   }
@@ -100,45 +117,14 @@ function addConnection(slots: ScriptSlot[], ev: SinkholeConnection, ids: EventId
     scriptId: slot.script.id,
     processId: slot.script.rootProcess ?? '',
     time: ev.time,
-    syscall: 'connect',
+    syscall: kind.syscall ?? 'sendto',
     family: ev.dstIp?.includes(':') ? 'inet6' : 'inet',
-    protocol: 'tcp',
+    protocol: kind.protocol,
     address: ev.dstIp ?? '',
     port: ev.dstPort,
     result: 'ok',
     ...(ev.hostname ? { hostname: ev.hostname } : {}),
-    observed,
-  });
-}
-
-function addDatagram(slots: ScriptSlot[], ev: SinkholeUdp, ids: EventIds, claimed: Set<ConnectionEvent>): void {
-  const sendIn = (slot: ScriptSlot): ConnectionEvent | undefined =>
-    slot.session.connections.find(
-      (c) => !claimed.has(c) && c.scriptId === slot.script.id && c.protocol === 'udp' && c.address === ev.dstIp && c.port === ev.dstPort && c.time <= ev.time + SLACK_S,
-    );
-  const slot = slotFor(slots, ev.time, (candidate) => sendIn(candidate) !== undefined);
-  if (!slot) return;
-  const traced = sendIn(slot);
-  const observed: ObservedTraffic = { protocol: 'raw', firstBytes: ev.payload, bytesReceived: ev.bytes };
-  if (traced) {
-    claimed.add(traced);
-    traced.observed = observed;
-    if (ev.hostname) traced.hostname = ev.hostname;
-    return;
-  }
-  slot.session.connections.push({
-    id: ids.next('n'),
-    scriptId: slot.script.id,
-    processId: slot.script.rootProcess ?? '',
-    time: ev.time,
-    syscall: 'sendto',
-    family: ev.dstIp?.includes(':') ? 'inet6' : 'inet',
-    protocol: 'udp',
-    address: ev.dstIp ?? '',
-    port: ev.dstPort,
-    result: 'ok',
-    ...(ev.hostname ? { hostname: ev.hostname } : {}),
-    observed,
+    observed: kind.observed,
   });
 }
 
