@@ -9,7 +9,7 @@ import type { CiResult } from '../../ci/types.js';
 import { VerdictCache } from '../../cache/index.js';
 import { SafeInstallError } from '../../errors/index.js';
 import { packageRoot } from '../../package-root.js';
-import { loadPolicy, policyOf } from '../../policy/index.js';
+import { policyOf } from '../../policy/index.js';
 import { renderDiffsTerminal } from '../../report/diff-terminal.js';
 import { printable } from '../../report/escape.js';
 import { renderHtml } from '../../report/html.js';
@@ -20,7 +20,8 @@ import { buildSarif, locateInLockfile } from '../../report/sarif.js';
 import { renderTerminal } from '../../report/terminal.js';
 import { SANDBOX_PROJECT_DIR } from '../../sandbox/layout.js';
 import { parseFlags, secondsFlag } from '../args.js';
-import { exitCodeForVerdict, type FailOn } from '../exit-codes.js';
+import { commandPolicy, failOnFlag } from '../common-flags.js';
+import { exitCodeForVerdict } from '../exit-codes.js';
 import { createProgressView } from '../progress-view.js';
 import { appendStepSummary, writeReportFile } from './report-files.js';
 
@@ -45,14 +46,10 @@ export async function ciCommand(argv: string[]): Promise<number> {
   if (positionals.length > 0) {
     throw new SafeInstallError('E_USAGE', `ci takes no packages (got "${positionals[0]}")`, 'run it in the repository: `safe-install ci [--base origin/main]`');
   }
-  const failOn = values['fail-on'];
-  if (failOn !== undefined && failOn !== 'review' && failOn !== 'block') {
-    throw new SafeInstallError('E_USAGE', `--fail-on takes review or block, not "${failOn}"`, 'e.g. --fail-on review');
-  }
+  const failOn = failOnFlag(values['fail-on']);
   const scriptTimeoutMs = secondsFlag(values['script-timeout'], 'script-timeout');
   const graceMs = secondsFlag(values.grace, 'grace');
-  const policy = await loadPolicy({ projectDir: process.cwd(), ...(values.policy !== undefined ? { policyFile: values.policy } : {}) });
-  if (values.quiet !== true) for (const warning of policy.warnings) process.stderr.write(`safe-install: warning: ${warning}\n`);
+  const policy = await commandPolicy(values);
 
   const tool = { name: 'safe-install', version: packageRoot().version };
   const progress = createProgressView(process.stderr, values.quiet === true);
@@ -77,7 +74,7 @@ export async function ciCommand(argv: string[]): Promise<number> {
     progress.done();
   }
 
-  const effectiveFailOn = (failOn as FailOn | undefined) ?? policy.failOn;
+  const effectiveFailOn = failOn ?? policy.failOn;
   // A CI job has no one to ask: review fails unless --fail-on block says otherwise.
   const exit = exitCodeForVerdict(result.verdict, { ...(effectiveFailOn ? { failOn: effectiveFailOn } : {}), interactive: false });
   const fails = (verdict: CiResult['verdict']) => exitCodeForVerdict(verdict, { ...(effectiveFailOn ? { failOn: effectiveFailOn } : {}), interactive: false }) !== 0;

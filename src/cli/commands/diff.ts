@@ -7,7 +7,8 @@ import { renderDiffsTerminal } from '../../report/diff-terminal.js';
 import { renderHtml } from '../../report/html.js';
 import { renderTerminal } from '../../report/terminal.js';
 import { parseFlags, secondsFlag } from '../args.js';
-import { exitCodeForVerdict, type FailOn } from '../exit-codes.js';
+import { failOnFlag } from '../common-flags.js';
+import { exitCodeForVerdict } from '../exit-codes.js';
 import { createProgressView } from '../progress-view.js';
 import { writeReportFile } from './report-files.js';
 
@@ -27,10 +28,7 @@ export async function diffCommand(argv: string[]): Promise<number> {
   if (positionals.length !== 2) {
     throw new SafeInstallError('E_USAGE', 'diff takes exactly two versions of one package', 'e.g. `safe-install diff left-pad@1.2.0 left-pad@1.3.0`');
   }
-  const failOn = values['fail-on'];
-  if (failOn !== undefined && failOn !== 'review' && failOn !== 'block') {
-    throw new SafeInstallError('E_USAGE', `--fail-on takes review or block, not "${failOn}"`, 'e.g. --fail-on review');
-  }
+  const failOn = failOnFlag(values['fail-on']);
   const scriptTimeoutMs = secondsFlag(values['script-timeout'], 'script-timeout');
   const graceMs = secondsFlag(values.grace, 'grace');
   const policy = await loadPolicy({ projectDir: process.cwd(), ...(values.policy !== undefined ? { policyFile: values.policy } : {}) });
@@ -56,7 +54,7 @@ export async function diffCommand(argv: string[]): Promise<number> {
     process.stdout.write(renderDiffsTerminal([result.diff], { color }));
     process.stdout.write(renderTerminal(result.to, { color, verbose: values.verbose === true, width: process.stdout.columns ?? 100 }));
   }
-  const effectiveFailOn = (failOn as FailOn | undefined) ?? policy.failOn;
+  const effectiveFailOn = failOn ?? policy.failOn;
   return exitCodeForVerdict(result.to.verdict, {
     ...(effectiveFailOn ? { failOn: effectiveFailOn } : {}),
     interactive: process.stdin.isTTY === true && process.stdout.isTTY === true,

@@ -6,13 +6,14 @@ import readline from 'node:readline/promises';
 import { VerdictCache } from '../../cache/index.js';
 import { SafeInstallError } from '../../errors/index.js';
 import { prepareInstall, type PreparedInstall } from '../../pipeline/install.js';
-import { loadPolicy, policyOf } from '../../policy/index.js';
+import { policyOf } from '../../policy/index.js';
 import { packageRoot } from '../../package-root.js';
 import { buildJsonReport, REPORT_SCHEMA_VERSION } from '../../report/json.js';
 import { renderTerminal } from '../../report/terminal.js';
 import type { SaveType } from '../../install/tree.js';
 import { parseFlags, secondsFlag } from '../args.js';
-import { EXIT_ALLOWED, EXIT_BLOCKED, type FailOn } from '../exit-codes.js';
+import { commandPolicy, failOnFlag } from '../common-flags.js';
+import { EXIT_ALLOWED, EXIT_BLOCKED } from '../exit-codes.js';
 import { createProgressView } from '../progress-view.js';
 import { collectProvenance, type Provenance } from '../../provenance/index.js';
 import { nonInteractiveByEnv, recordSession } from '../session-end.js';
@@ -58,10 +59,7 @@ export async function installCommand(argv: string[], mode: 'install' | 'ci' = 'i
   if (mode === 'ci' && positionals.length > 0) {
     throw new SafeInstallError('E_USAGE', '`ci` takes no package names', 'it installs exactly what package-lock.json says');
   }
-  const failOn = values['fail-on'];
-  if (failOn !== undefined && failOn !== 'review' && failOn !== 'block') {
-    throw new SafeInstallError('E_USAGE', `--fail-on takes review or block, not "${failOn}"`, 'e.g. --fail-on review');
-  }
+  const failOn = failOnFlag(values['fail-on']);
   const omit = (values.omit ?? []).flatMap((o) => o.split(','));
   for (const o of omit) {
     if (!['dev', 'optional', 'peer'].includes(o)) throw new SafeInstallError('E_USAGE', `--omit takes dev, optional or peer, not "${o}"`, 'e.g. --omit dev');
@@ -69,8 +67,7 @@ export async function installCommand(argv: string[], mode: 'install' | 'ci' = 'i
   if (process.env.NODE_ENV === 'production' && !omit.includes('dev')) omit.push('dev'); // as npm does
   const saveType: SaveType | undefined = values['save-dev'] ? 'dev' : values['save-optional'] ? 'optional' : values['save-peer'] ? 'peer' : values['save-prod'] ? 'prod' : undefined;
   const scriptTimeoutMs = secondsFlag(values['script-timeout'], 'script-timeout');
-  const policy = await loadPolicy({ projectDir: process.cwd(), ...(values.policy !== undefined ? { policyFile: values.policy } : {}) });
-  if (values.quiet !== true) for (const warning of policy.warnings) process.stderr.write(`safe-install: warning: ${warning}\n`);
+  const policy = await commandPolicy(values);
 
   // Who asked, taken before the work: the parents may be gone by the time it ends.
   const provenance = collectProvenance();
@@ -109,7 +106,7 @@ export async function installCommand(argv: string[], mode: 'install' | 'ci' = 'i
     for (const c of prepared.cached) process.stdout.write(`${c.name}@${c.version}: allowed before (verdict cache)\n`);
   }
 
-  const effectiveFailOn = (failOn as FailOn | undefined) ?? policy.failOn;
+  const effectiveFailOn = failOn ?? policy.failOn;
   let proceed = prepared.verdict === 'allow';
   if (prepared.verdict === 'review' && effectiveFailOn !== 'review') {
     if (values.yes) proceed = true;

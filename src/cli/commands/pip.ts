@@ -9,12 +9,13 @@ import readline from 'node:readline/promises';
 import { SafeInstallError } from '../../errors/index.js';
 import { packageRoot } from '../../package-root.js';
 import { preparePip, type PipRequest, type PreparedPip } from '../../pip/pipeline.js';
-import { loadPolicy, policyOf } from '../../policy/index.js';
+import { policyOf } from '../../policy/index.js';
 import { collectProvenance } from '../../provenance/index.js';
 import { buildJsonReport } from '../../report/json.js';
 import { renderTerminal } from '../../report/terminal.js';
 import { parseFlags, secondsFlag } from '../args.js';
-import { EXIT_ALLOWED, EXIT_BLOCKED, type FailOn } from '../exit-codes.js';
+import { commandPolicy, failOnFlag } from '../common-flags.js';
+import { EXIT_ALLOWED, EXIT_BLOCKED } from '../exit-codes.js';
 import { createProgressView } from '../progress-view.js';
 import { nonInteractiveByEnv, recordSession, refusalReason } from '../session-end.js';
 
@@ -67,10 +68,7 @@ export async function pipCommand(argv: string[], python?: string): Promise<numbe
     throw new SafeInstallError('E_USAGE', `safe-install pip ${sub ?? ''}: only pip install goes through the sandbox`, 'use `safe-install pip install <req>... | -r requirements.txt`, or run pip itself for other commands (pip download and pip wheel build sdists: they run package code)');
   }
   const { values, positionals } = parseFlags(rest, PIP_INSTALL_FLAGS);
-  const failOn = values['fail-on'];
-  if (failOn !== undefined && failOn !== 'review' && failOn !== 'block') {
-    throw new SafeInstallError('E_USAGE', `--fail-on takes review or block, not "${failOn}"`, 'e.g. --fail-on review');
-  }
+  const failOn = failOnFlag(values['fail-on']);
   for (const f of [...(values.requirement ?? []), ...(values.constraint ?? [])]) {
     if (!fs.existsSync(f)) throw new SafeInstallError('E_USAGE', `no requirements file ${f}`, 'check the path given to -r/-c');
   }
@@ -78,8 +76,7 @@ export async function pipCommand(argv: string[], python?: string): Promise<numbe
     throw new SafeInstallError('E_USAGE', 'pip install needs requirements', 'e.g. `safe-install pip install requests` or `safe-install pip install -r requirements.txt`');
   }
   const scriptTimeoutMs = secondsFlag(values['script-timeout'], 'script-timeout');
-  const policy = await loadPolicy({ projectDir: process.cwd(), ...(values.policy !== undefined ? { policyFile: values.policy } : {}) });
-  if (values.quiet !== true) for (const warning of policy.warnings) process.stderr.write(`safe-install: warning: ${warning}\n`);
+  const policy = await commandPolicy(values);
   const provenance = collectProvenance();
   const progress = createProgressView(process.stderr, values.quiet === true);
   let prepared: PreparedPip;
@@ -104,7 +101,7 @@ export async function pipCommand(argv: string[], python?: string): Promise<numbe
     const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
     process.stdout.write(renderTerminal(report as unknown as Parameters<typeof renderTerminal>[0], { color, verbose: values.verbose === true, width: process.stdout.columns ?? 100 }));
   }
-  const effectiveFailOn = (failOn as FailOn | undefined) ?? policy.failOn;
+  const effectiveFailOn = failOn ?? policy.failOn;
   let proceed = prepared.verdict === 'allow';
   if (prepared.verdict === 'review' && effectiveFailOn !== 'review') {
     if (values.yes) proceed = true;

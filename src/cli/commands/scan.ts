@@ -6,9 +6,10 @@ import { renderTerminal } from '../../report/terminal.js';
 import { renderHtml } from '../../report/html.js';
 import { writeReportFile } from './report-files.js';
 import { SafeInstallError } from '../../errors/index.js';
-import { loadPolicy, policyOf } from '../../policy/index.js';
+import { policyOf } from '../../policy/index.js';
 import { parseFlags, secondsFlag } from '../args.js';
-import { exitCodeForVerdict, type FailOn } from '../exit-codes.js';
+import { commandPolicy, failOnFlag } from '../common-flags.js';
+import { exitCodeForVerdict } from '../exit-codes.js';
 import { createProgressView } from '../progress-view.js';
 import { collectProvenance } from '../../provenance/index.js';
 import { otlpTracesUrl } from '../../record/otlp.js';
@@ -33,18 +34,14 @@ export async function scanCommand(argv: string[]): Promise<number> {
   if (positionals.length === 0) {
     throw new SafeInstallError('E_USAGE', 'scan needs at least one package', 'e.g. `safe-install scan esbuild` or `safe-install scan ./my-package`');
   }
-  const failOn = values['fail-on'];
-  if (failOn !== undefined && failOn !== 'review' && failOn !== 'block') {
-    throw new SafeInstallError('E_USAGE', `--fail-on takes review or block, not "${failOn}"`, 'e.g. --fail-on review');
-  }
+  const failOn = failOnFlag(values['fail-on']);
   otlpTracesUrl(values.otlp); // a bad --otlp URL fails now, not after the scan
   // Who asked, taken before the scan: the parents may be gone by the time it ends.
   const provenance = collectProvenance();
   const scriptTimeoutMs = secondsFlag(values['script-timeout'], 'script-timeout');
   const graceMs = secondsFlag(values.grace, 'grace');
   // Before resolving: a bad policy must fail in milliseconds, not after a download.
-  const policy = await loadPolicy({ projectDir: process.cwd(), ...(values.policy !== undefined ? { policyFile: values.policy } : {}) });
-  if (values.quiet !== true) for (const warning of policy.warnings) process.stderr.write(`safe-install: warning: ${warning}\n`);
+  const policy = await commandPolicy(values);
 
   const progress = createProgressView(process.stderr, values.quiet === true);
   let result;
@@ -87,7 +84,7 @@ export async function scanCommand(argv: string[]): Promise<number> {
     const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
     process.stdout.write(renderTerminal(report, { color, verbose: values.verbose === true, width: process.stdout.columns ?? 100 }));
   }
-  const effectiveFailOn = (failOn as FailOn | undefined) ?? policy.failOn;
+  const effectiveFailOn = failOn ?? policy.failOn;
   const interactive = isInteractive();
   const code = exitCodeForVerdict(result.assessment.verdict, {
     ...(effectiveFailOn ? { failOn: effectiveFailOn } : {}),

@@ -1,0 +1,19 @@
+/**
+ * Flags every verdict-giving command shares (scan, install, pip, ci, diff): checked the same
+ * way everywhere, so a mistake reads the same whichever command it was made on.
+ */
+import { SafeInstallError } from '../errors/index.js';
+import { loadPolicy, type LoadedPolicy } from '../policy/index.js';
+import type { FailOn } from './exit-codes.js';
+
+export function failOnFlag(value: string | undefined): FailOn | undefined {
+  if (value === undefined || value === 'review' || value === 'block') return value;
+  throw new SafeInstallError('E_USAGE', `--fail-on takes review or block, not "${value}"`, 'e.g. --fail-on review');
+}
+
+/** `--policy FILE` or the project's and user's policy; its warnings go to stderr unless --quiet. */
+export async function commandPolicy(values: { policy?: string | undefined; quiet?: boolean | undefined }): Promise<LoadedPolicy> {
+  const policy = await loadPolicy({ projectDir: process.cwd(), ...(values.policy !== undefined ? { policyFile: values.policy } : {}) });
+  if (values.quiet !== true) for (const warning of policy.warnings) process.stderr.write(`safe-install: warning: ${warning}\n`);
+  return policy;
+}
