@@ -128,13 +128,17 @@ export async function preparePip(req: PipRequest): Promise<PreparedPip> {
 
 type Analysis = Omit<PreparedPip, 'apply' | 'discard'>;
 
+function resolutionKey(resolution: Resolution): string {
+  return resolution.packages.map((p) => `${p.name}==${p.version}:${p.sha256}`).join('\n');
+}
+
 async function analyse(req: PipRequest, python: string, workDir: string): Promise<Analysis> {
   const progress = req.onProgress ?? (() => undefined);
   const known: Record<string, string[]> = {};
   let previousKey = '';
-  for (let round = 1; ; round++) {
-    progress({ stage: 'resolve', done: 0, total: 1 });
-    const resolution = await runHelper<Resolution>(python, 'resolve', {
+  // What the user asked for, plus the dependencies learned from builds so far (`known`).
+  const resolveWith = (dest: string): Promise<Resolution> =>
+    runHelper<Resolution>(python, 'resolve', {
       requirements: req.requirements,
       requirementFiles: req.requirementFiles.map((f) => path.resolve(f)),
       constraintFiles: req.constraintFiles.map((f) => path.resolve(f)),
@@ -146,10 +150,13 @@ async function analyse(req: PipRequest, python: string, workDir: string): Promis
       pre: req.pre,
       ignoreInstalled: req.ignoreInstalled === true,
       known,
-      dest: path.join(workDir, `round-${round}`, 'downloads'),
+      dest,
     });
+  for (let round = 1; ; round++) {
+    progress({ stage: 'resolve', done: 0, total: 1 });
+    const resolution = await resolveWith(path.join(workDir, `round-${round}`, 'downloads'));
     progress({ stage: 'resolve', done: 1, total: 1 });
-    const key = resolution.packages.map((p) => `${p.name}==${p.version}:${p.sha256}`).join('\n');
+    const key = resolutionKey(resolution);
     const analysis = await vet(req, python, resolution, path.join(workDir, `round-${round}`));
     // Dependencies only the build could tell: resolve again with them; stop when nothing new.
     let learned = false;
@@ -166,21 +173,8 @@ async function analyse(req: PipRequest, python: string, workDir: string): Promis
       throw new SafeInstallError('E_RESOLVE', `the dependencies of the sdists did not settle after ${MAX_ROUNDS} sandbox builds`, 'pin the dependencies in a requirements file (or use wheels) and try again');
     }
     // The same packages again after learning their dependencies: this round's analysis stands.
-    const again = await runHelper<Resolution>(python, 'resolve', {
-      requirements: req.requirements,
-      requirementFiles: req.requirementFiles.map((f) => path.resolve(f)),
-      constraintFiles: req.constraintFiles.map((f) => path.resolve(f)),
-      indexUrl: req.indexUrl ?? null,
-      extraIndexUrls: req.extraIndexUrls,
-      findLinks: req.findLinks.map((f) => (f.includes('://') ? f : path.resolve(f))),
-      noIndex: req.noIndex,
-      requireHashes: req.requireHashes,
-      pre: req.pre,
-      ignoreInstalled: req.ignoreInstalled === true,
-      known,
-      dest: path.join(workDir, `round-${round}`, 'recheck'),
-    });
-    if (again.packages.map((p) => `${p.name}==${p.version}:${p.sha256}`).join('\n') === key) return analysis.result;
+    const again = await resolveWith(path.join(workDir, `round-${round}`, 'recheck'));
+    if (resolutionKey(again) === key) return analysis.result;
     previousKey = key;
   }
 }
