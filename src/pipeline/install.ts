@@ -23,6 +23,7 @@ import { arboristOptions, changedNodes, newArborist, withDependencies, type Arbo
 import type { Policy } from '../policy/types.js';
 import { toResolveError } from '../resolve/errors.js';
 import { fetchTarballs, type FetchedPackage } from '../resolve/fetch-tarballs.js';
+import { tarballNames } from '../resolve/tarball-names.js';
 import type { TreeNode } from '../resolve/ideal-tree.js';
 import { installScripts } from '../resolve/install-scripts.js';
 import { loadNpmLibs } from '../resolve/npm-libs.js';
@@ -194,8 +195,8 @@ async function prepareInStage(opts: InstallOptions, stage: Stage, workDir: strin
   // lie about scripts), or from the cache of what an identical tarball declared.
   const facts = new Map<TreeNode, ScriptFacts>();
   const fetched = new Map<TreeNode, FetchedPackage>();
-  const fileName = uniqueNames();
   const tarballDir = path.join(workDir, 'tarballs');
+  const names = tarballNames(workDir, tarballDir);
   fs.mkdirSync(tarballDir, { recursive: true });
   const fetchNodes = async (nodes: TreeNode[]): Promise<void> => {
     const todo = new Set(nodes.filter((n) => !fetched.has(n)));
@@ -207,12 +208,12 @@ async function prepareInStage(opts: InstallOptions, stage: Stage, workDir: strin
     if (todo.size === 0) return;
     const got = await fetchTarballs([...todo], {
       tarballDir,
-      scratchFor: (bundler) => path.join(workDir, 'bundled', fileName(artifactName(bundler))),
+      scratchFor: names.scratchFor,
       npm,
       libs,
       ctx,
       origins: new Map(),
-      fileFor: (node, suffix = '') => path.join(tarballDir, fileName(artifactName(node) + suffix) + '.tgz'),
+      fileFor: names.fileFor,
       onFetched: (node, done, total) => progress({ stage: 'fetch', done, total, name: `${node.packageName}@${node.version}` }),
     });
     for (const [node, f] of got) fetched.set(node, f);
@@ -418,18 +419,4 @@ async function runRootScripts(projectDir: string, stdio: 'inherit' | 'stderr'): 
     ran.push(event);
   }
   return ran;
-}
-
-function artifactName(node: TreeNode): string {
-  return `${node.packageName}-${node.version}`.replace(/^@/, '').replace(/[^A-Za-z0-9._-]+/g, '-');
-}
-
-function uniqueNames(): (base: string) => string {
-  const used = new Set<string>();
-  return (base) => {
-    let name = base;
-    for (let i = 2; used.has(name); i++) name = `${base}-${i}`;
-    used.add(name);
-    return name;
-  };
 }

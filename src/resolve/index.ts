@@ -12,6 +12,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve as resolvePath } from 'node:path';
 import { SafeInstallError, describe } from '../errors/index.js';
 import type { PackageInfo } from '../session/types.js';
+import { tarballNames } from './tarball-names.js';
 import { fetchTarballs } from './fetch-tarballs.js';
 import { buildIdealTree, installableNodes, rootPackageJson, type TreeNode } from './ideal-tree.js';
 import { installScripts } from './install-scripts.js';
@@ -60,7 +61,7 @@ export async function resolveSpecs(specs: string[], opts: ResolveOptions): Promi
 
   try {
     await mkdir(tarballDir, { recursive: true });
-    const fileName = uniqueNames();
+    const names = tarballNames(workDir, tarballDir);
     const libs = await loadNpmLibs();
 
     progress({ phase: 'resolve', done: 0, total: specs.length });
@@ -68,7 +69,7 @@ export async function resolveSpecs(specs: string[], opts: ResolveOptions): Promi
       tarballDir,
       libs,
       ctx,
-      nextName: (hint) => fileName(hint) + '.tgz',
+      nextName: (hint) => names.unique(hint) + '.tgz',
     });
     const tree = await buildIdealTree(prepared.add, { projectDir: join(workDir, 'project'), npm, libs, ctx });
     const nodes = installableNodes(tree);
@@ -77,12 +78,12 @@ export async function resolveSpecs(specs: string[], opts: ResolveOptions): Promi
     progress({ phase: 'fetch', done: 0, total: nodes.length });
     const fetched = await fetchTarballs(nodes, {
       tarballDir,
-      scratchFor: (bundler) => join(workDir, 'bundled', fileName(artifactName(bundler))),
+      scratchFor: names.scratchFor,
       npm,
       libs,
       ctx,
       origins: prepared.origins,
-      fileFor: (node, suffix = '') => join(tarballDir, fileName(artifactName(node) + suffix) + '.tgz'),
+      fileFor: names.fileFor,
       onFetched: (node, done, total) => progress({ phase: 'fetch', done, total, name: `${node.packageName}@${node.version}` }),
     });
 
@@ -120,17 +121,3 @@ function dependencyLocations(node: TreeNode): string[] {
   return out;
 }
 
-/** `@scope/name@1.0.0` → `scope-name-1.0.0`: readable, and safe as one path segment. */
-function artifactName(node: TreeNode): string {
-  return `${node.packageName}-${node.version}`.replace(/^@/, '').replace(/[^A-Za-z0-9._-]+/g, '-');
-}
-
-function uniqueNames(): (base: string) => string {
-  const used = new Set<string>();
-  return (base) => {
-    let name = base;
-    for (let i = 2; used.has(name); i++) name = `${base}-${i}`;
-    used.add(name);
-    return name;
-  };
-}
