@@ -6,7 +6,7 @@
 import type { Assessment, Finding, PackageAssessment, RuleId, Severity, SuppressedFinding } from '../rules/types.js';
 import { bySeverity, verdictOf, verdictRank, worstVerdict } from '../rules/verdict.js';
 import type { ConnectionEvent, DnsEvent, PackageInfo, SessionChain } from '../session/types.js';
-import { hostMatches, hostOfHostHeader, parseHostPattern, type HostPattern } from './hosts.js';
+import { connectionNames, hostMatches, parseHostPattern, type HostPattern } from './hosts.js';
 import { parsePackageKey, parsePackageVersion, selectorMatches, type PackageSelector } from './package-key.js';
 import { LOCKED_RULES, type Acknowledgement, type PackagePolicy, type Policy, type RuleSetting } from './types.js';
 
@@ -125,9 +125,7 @@ function egressAllowedBy(finding: Finding, matching: PackageEntry[], network: Ma
 /** `port` undefined for a DNS lookup: the query goes to the resolver, whatever port follows. */
 function destination(cited: NetworkEvent): { names: string[]; port?: number | null } {
   if (cited.kind === 'dns') return { names: [cited.event.name] };
-  const { hostname, observed, port } = cited.event;
-  const names = [hostname, observed?.sni, observed?.http ? hostOfHostHeader(observed.http.host) : undefined];
-  return { names: names.filter((name): name is string => name !== undefined && name.trim() !== ''), port };
+  return { names: connectionNames(cited.event), port: cited.event.port };
 }
 
 function acknowledges(entry: AckEntry, info: PackageInfo): boolean {

@@ -6,6 +6,7 @@
 import net from 'node:net';
 import { parsePackageKey, selectorMatches } from './package-key.js';
 import type { Policy } from './types.js';
+import type { ConnectionEvent } from '../session/types.js';
 
 export interface HostPattern {
   /** Lowercase, without the `*.`. */
@@ -43,6 +44,16 @@ export function hostMatches(pattern: HostPattern, name: string, port?: number | 
   if (host === '' || net.isIP(host.replace(/^\[|\]$/g, '')) !== 0) return false;
   if (pattern.port !== undefined && port !== undefined && pattern.port !== port) return false;
   return pattern.wildcard ? host.endsWith(`.${pattern.host}`) : host === pattern.host;
+}
+
+/**
+ * Every name a connection went by, as far as it was seen: the DNS name its address came from,
+ * the TLS SNI and the HTTP Host header. A policy allows a connection only if it allows all.
+ */
+export function connectionNames(event: Pick<ConnectionEvent, 'hostname' | 'observed'>): string[] {
+  const { hostname, observed } = event;
+  const names = [hostname, observed?.sni, observed?.http ? hostOfHostHeader(observed.http.host) : undefined];
+  return names.filter((name): name is string => name !== undefined && name.trim() !== '');
 }
 
 /** The name in an HTTP Host header, without its port (`example.com:8080`, `[::1]:80`). */

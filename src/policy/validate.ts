@@ -6,7 +6,6 @@
 import type { ErrorObject } from 'ajv';
 import { RULE_IDS, SEVERITIES } from '../rules/types.js';
 import { closest } from './did-you-mean.js';
-import { parseHostPattern } from './hosts.js';
 import { isPackageName } from './package-key.js';
 import { policyValidator } from './schema.js';
 import { policyError, type PathSegment, type PolicySource } from './source.js';

@@ -1,5 +1,6 @@
 import type { ConnectionEvent, DnsEvent } from '../session/types.js';
 import type { Finding, Rule } from './types.js';
+import { connectionNames } from '../policy/hosts.js';
 import { allowEgressLine } from '../policy/suggest.js';
 import { isInetEgress, isLoopback, isResolverQuery } from './egress.js';
 import { listSome } from './text.js';
@@ -97,9 +98,7 @@ function normalizeName(name: string): string {
 function namesOf(events: ConnectionEvent[]): string[] {
   const names = new Set<string>();
   for (const event of events) {
-    for (const name of [event.hostname, event.observed?.sni, event.observed?.http?.host]) {
-      if (name) names.add(normalizeName(name.replace(/:\d+$/, '')));
-    }
+    for (const name of connectionNames(event)) names.add(normalizeName(name));
   }
   return [...names].filter((name) => !/^[\d.]+$|:/.test(name));
 }
