@@ -301,11 +301,14 @@ function runScript(plan: RunPlan, pkg: PlannedPackage, script: PlannedScript): P
     process.stdout.write(out);
   });
 
-  const drained = (stream: Readable | null): Promise<void> => {
+  const drained = (stream: Readable | null, capMs = 2000): Promise<void> => {
     if (!stream || stream.closed || stream.destroyed) return Promise.resolve();
-    return Promise.race([once(stream, 'close').then(() => undefined), new Promise<void>((r) => setTimeout(r, 2000).unref())]);
+    return Promise.race([once(stream, 'close').then(() => undefined), new Promise<void>((r) => setTimeout(r, capMs).unref())]);
   };
-  const traceEnded = drained(trace.reader);
+  // The trace closes as soon as the tracer exits, which it does once every tracee is gone (all
+  // are killed below). On a loaded machine a fork bomb's backlog took more than 2 s to come
+  // through, and the exits at its end were lost: wait for it longer.
+  const traceEnded = drained(trace.reader, 15_000);
   return new Promise((resolve) => {
     // 'exit', not 'close': a script that killed the tracer leaves processes holding its pipes open.
     child.on('exit', async (code, sig) => {
