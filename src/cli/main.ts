@@ -7,6 +7,7 @@ import { packageRoot } from '../package-root.js';
 import { cleanupAll } from '../sandbox/cleanup.js';
 import { approveCommand } from './commands/approve.js';
 import { installCommand, looksLikeSpec, npmCommand } from './commands/install.js';
+import { pnpmCommand } from './commands/pnpm.js';
 import { ciCommand } from './commands/ci.js';
 import { diffCommand } from './commands/diff.js';
 import { scanCommand } from './commands/scan.js';
@@ -33,6 +34,9 @@ commands:
   install [<pkg>...]           install into the project here: every new install script runs in the
                                sandbox first, none on this machine (also: safe-install <pkg>...,
                                safe-install npm install|i|add|ci ...)
+  pnpm add|install [...]       the same through pnpm: pnpm resolves, every build pnpm's settings allow
+                               runs in the sandbox, pnpm installs with scripts disabled, the builds'
+                               outputs land in its store layout
   approve                      write npm's allowScripts and pnpm's onlyBuiltDependencies (package.json)
                                for the lockfile's packages the sandbox allowed, pinned to versions
   pip install <req>... | -r FILE   pip through the sandbox: sdists built into wheels there, every wheel
@@ -99,9 +103,10 @@ export async function main(argv: string[]): Promise<number> {
       case 'python':
       case 'python3':
         return await pythonCommand(command, rest);
-      // Where the PATH shims send pnpm and uv installs: refused until those front-ends
-      // exist (never taken for a package name, never run unprotected).
       case 'pnpm':
+        return await pnpmCommand(rest);
+      // Where the PATH shims send uv installs: refused until that front-end exists (never
+      // taken for a package name, never run unprotected).
       case 'uv':
         return frontendMissing(command, rest);
       case '--version':

@@ -27,17 +27,36 @@ export interface Stage {
   projectDir: string;
   /** The staging project: arborist runs here. */
   dir: string;
+  /** State files and node_modules folders (relative) the commit moves into the project. */
+  files: string[];
+  moduleDirs: string[];
 }
 
 interface Journal {
   /** Absolute path of the stage (checked on recovery to be one of ours). */
   stage: string;
   backup: string;
+  /** State files, relative to the project. */
   files: string[];
+  /** node_modules folders, relative to the project (absent in journals of npm installs: the root one). */
+  dirs?: string[];
+}
+
+export interface StageContents {
+  /** State files relative to the project (default: npm's STATE_FILES). */
+  files?: readonly string[];
+  /** node_modules folders relative to the project (default: the root one). */
+  moduleDirs?: readonly string[];
+  /**
+   * How node_modules is copied: `copy` (reflinked where possible; arborist may write files in
+   * place) or `link` for pnpm, whose package files are hardlinks into its store that nothing
+   * writes in place: hardlinked, with pnpm's own bookkeeping files copied for real.
+   */
+  modules?: 'copy' | 'link';
 }
 
 /** Copies the project's install state into a fresh stage (node_modules left out for `ci`). */
-export function createStage(projectDir: string, opts: { withNodeModules: boolean }): Stage {
+export function createStage(projectDir: string, opts: { withNodeModules: boolean } & StageContents): Stage {
   const work = path.join(projectDir, WORK_DIR);
   fs.mkdirSync(work, { recursive: true });
   let dir: string;
@@ -46,13 +65,58 @@ export function createStage(projectDir: string, opts: { withNodeModules: boolean
   } catch {
     dir = fs.mkdtempSync(path.join(work, 'stage-'));
   }
-  for (const name of STATE_FILES) {
+  for (const name of opts.files ?? STATE_FILES) {
     const from = path.join(projectDir, name);
-    if (fs.existsSync(from)) fs.copyFileSync(from, path.join(dir, name));
+    if (!fs.existsSync(from)) continue;
+    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    fs.copyFileSync(from, path.join(dir, name));
   }
-  const modules = path.join(projectDir, 'node_modules');
-  if (opts.withNodeModules && fs.existsSync(modules)) copyTree(modules, path.join(dir, 'node_modules'));
-  return { projectDir, dir };
+  if (opts.withNodeModules) {
+    for (const rel of opts.moduleDirs ?? ['node_modules']) {
+      const modules = path.join(projectDir, rel);
+      if (!fs.existsSync(modules)) continue;
+      fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+      if (opts.modules === 'link') linkTree(modules, path.join(dir, rel));
+      else copyTree(modules, path.join(dir, rel));
+    }
+  }
+  return { projectDir, dir, files: [...(opts.files ?? STATE_FILES)], moduleDirs: [...(opts.moduleDirs ?? ['node_modules'])] };
+}
+
+/**
+ * A hardlinked copy of a pnpm node_modules: package files stay shared with pnpm's store (pnpm
+ * never writes those in place, and landOutputs replaces rather than rewrites), every other
+ * regular file (.modules.yaml, lock.yaml, bin shims) is copied so that writing it in the stage
+ * cannot reach the live project.
+ */
+function linkTree(from: string, to: string): void {
+  const r = spawnSync('cp', ['-a', '--link', from, to], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    fs.rmSync(to, { recursive: true, force: true });
+    copyTree(from, to);
+    return;
+  }
+  const unshare = (dir: string, rel: string): void => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      const sub = rel ? `${rel}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) {
+        if (!isPnpmPackageFile(sub)) unshare(full, sub);
+      } else if (entry.isFile() && !isPnpmPackageFile(sub)) {
+        const tmp = `${full}.si-unshare`;
+        fs.copyFileSync(full, tmp);
+        fs.renameSync(tmp, full);
+      }
+    }
+  };
+  unshare(to, '');
+}
+
+/** `.pnpm/<id>/node_modules/<pkg>/...` (not its own node_modules): a file pnpm took from its store. */
+function isPnpmPackageFile(rel: string): boolean {
+  const m = /^\.pnpm\/[^/]+\/node_modules\/(@[^/]+\/)?[^/.@][^/]*(\/.*)?$/.exec(rel);
+  if (!m) return false;
+  return !/\/node_modules\//.test(m[2] ?? '');
 }
 
 function siblingPrefix(projectDir: string): string {
@@ -97,8 +161,8 @@ export async function testPause(point: string): Promise<void> {
  */
 export async function commitStage(stage: Stage): Promise<void> {
   const work = path.join(stage.projectDir, WORK_DIR);
-  const files = STATE_FILES.filter((name) => fs.existsSync(path.join(stage.dir, name)));
-  const journal: Journal = { stage: stage.dir, backup: `backup-${crypto.randomBytes(6).toString('hex')}`, files };
+  const files = stage.files.filter((name) => fs.existsSync(path.join(stage.dir, name)));
+  const journal: Journal = { stage: stage.dir, backup: `backup-${crypto.randomBytes(6).toString('hex')}`, files, dirs: stage.moduleDirs };
   writeDurable(path.join(work, JOURNAL), JSON.stringify(journal));
   await testPause('commit');
   rollForward(stage.projectDir, journal);
@@ -108,12 +172,15 @@ function rollForward(projectDir: string, journal: Journal): void {
   const work = path.join(projectDir, WORK_DIR);
   const stageDir = journal.stage;
   const backupDir = path.join(work, journal.backup);
-  const staged = path.join(stageDir, 'node_modules');
-  const live = path.join(projectDir, 'node_modules');
-  if (fs.existsSync(staged)) {
+  // Each folder is moved (and its stage copy gone) before the next, so a second roll-forward
+  // after a crash in this loop skips the folders already done.
+  for (const [i, rel] of (journal.dirs ?? ['node_modules']).entries()) {
+    const staged = path.join(stageDir, rel);
+    const live = path.join(projectDir, rel);
+    if (!fs.existsSync(staged)) continue;
     if (fs.existsSync(live)) {
       fs.mkdirSync(backupDir, { recursive: true });
-      fs.renameSync(live, path.join(backupDir, 'node_modules'));
+      fs.renameSync(live, path.join(backupDir, `${i}-${path.basename(path.dirname(live))}-node_modules`));
     }
     fs.renameSync(staged, live);
   }
@@ -143,7 +210,7 @@ export function recoverProject(projectDir: string): 'none' | 'rolled-forward' | 
     journal = null;
   }
   let did: 'none' | 'rolled-forward' | 'cleaned' = 'none';
-  if (journal && typeof journal.stage === 'string' && isOurStage(projectDir, journal.stage) && typeof journal.backup === 'string' && !journal.backup.includes('/')) {
+  if (journal && typeof journal.stage === 'string' && isOurStage(projectDir, journal.stage) && typeof journal.backup === 'string' && !journal.backup.includes('/') && relativeInside(journal.files) && (journal.dirs === undefined || relativeInside(journal.dirs))) {
     rollForward(projectDir, journal);
     did = 'rolled-forward';
   }
@@ -164,6 +231,11 @@ export function recoverProject(projectDir: string): 'none' | 'rolled-forward' | 
     if (did === 'none') did = 'cleaned';
   }
   return did;
+}
+
+/** Paths from a journal stay inside the project: relative, no `..`. */
+function relativeInside(paths: unknown): paths is string[] {
+  return Array.isArray(paths) && paths.every((p) => typeof p === 'string' && p !== '' && !path.isAbsolute(p) && !p.split(/[\\/]/).includes('..'));
 }
 
 function writeDurable(file: string, content: string): void {

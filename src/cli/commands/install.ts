@@ -95,7 +95,26 @@ export async function installCommand(argv: string[], mode: 'install' | 'ci' = 'i
     progress.done();
   }
 
+  return finishInstall(prepared, { values, failOn, policyFailOn: policy.failOn, provenance });
+}
+
+export interface FinishFlags {
+  values: { json?: boolean | undefined; verbose?: boolean | undefined; yes?: boolean | undefined; quiet?: boolean | undefined };
+  failOn: ReturnType<typeof failOnFlag>;
+  policyFailOn: ReturnType<typeof failOnFlag>;
+  provenance: Provenance;
+  /** Front-end specific lines of the report's `install` section (pnpm's skipped builds). */
+  extra?: Record<string, unknown>;
+  /** Lines printed before the verdict prompt (e.g. builds pnpm's settings skip). */
+  notes?: string[];
+}
+
+/** Shows the verdict, asks on review, records the session, applies or discards: every front-end. */
+export async function finishInstall(prepared: PreparedInstall, flags: FinishFlags): Promise<number> {
+  const { values, failOn, provenance } = flags;
   const report = installReport(prepared, provenance);
+  Object.assign(report.install, flags.extra ?? {});
+  if (!values.json) for (const line of flags.notes ?? []) process.stderr.write(`${line}\n`);
   // SAFE_INSTALL_NONINTERACTIVE=1 (set by the PATH shims): nobody is asked, review is refused.
   const interactive = process.stdin.isTTY === true && process.stderr.isTTY === true && !nonInteractiveByEnv();
   if (!values.json) {
@@ -106,7 +125,7 @@ export async function installCommand(argv: string[], mode: 'install' | 'ci' = 'i
     for (const c of prepared.cached) process.stdout.write(`${c.name}@${c.version}: allowed before (verdict cache)\n`);
   }
 
-  const effectiveFailOn = failOn ?? policy.failOn;
+  const effectiveFailOn = failOn ?? flags.policyFailOn;
   let proceed = prepared.verdict === 'allow';
   if (prepared.verdict === 'review' && effectiveFailOn !== 'review') {
     if (values.yes) proceed = true;

@@ -1,0 +1,96 @@
+/**
+ * `safe-install pnpm add|install|i [...]`: pnpm's flags that shape the resolution pass
+ * through to pnpm (which resolves, and installs with scripts disabled); ours decide the rest.
+ */
+import { VerdictCache } from '../../cache/index.js';
+import { SafeInstallError } from '../../errors/index.js';
+import { preparePnpmInstall, type PreparedPnpmInstall } from '../../pipeline/pnpm-install.js';
+import { policyOf } from '../../policy/index.js';
+import { collectProvenance } from '../../provenance/index.js';
+import { parseFlags, secondsFlag } from '../args.js';
+import { commandPolicy, failOnFlag } from '../common-flags.js';
+import { createProgressView } from '../progress-view.js';
+import { finishInstall } from './install.js';
+
+const PNPM_INSTALL_WORDS: Record<string, 'add' | 'install'> = { add: 'add', install: 'install', i: 'install' };
+
+/** pnpm's boolean flags passed through as given. */
+const PASS_THROUGH: Record<string, { short?: string }> = {
+  'save-dev': { short: 'D' },
+  'save-exact': { short: 'E' },
+  'save-optional': { short: 'O' },
+  'save-prod': { short: 'P' },
+  'save-peer': {},
+  'frozen-lockfile': {},
+  'prefer-frozen-lockfile': {},
+  prod: {},
+  dev: {},
+  'no-optional': {},
+  'workspace-root': { short: 'w' },
+};
+
+export async function pnpmCommand(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  const command = sub === undefined ? undefined : PNPM_INSTALL_WORDS[sub];
+  if (!command) {
+    throw new SafeInstallError('E_USAGE', `safe-install pnpm ${sub ?? ''}: only pnpm's add and install go through the sandbox`, 'use `safe-install pnpm add|install ...`, or run pnpm itself for other commands');
+  }
+  const { values, positionals } = parseFlags(rest, {
+    ...Object.fromEntries(Object.entries(PASS_THROUGH).map(([name, o]) => [name, { type: 'boolean' as const, ...(o.short ? { short: o.short } : {}) }])),
+    filter: { type: 'string', short: 'F', multiple: true },
+    recursive: { type: 'boolean', short: 'r' },
+    yes: { type: 'boolean', short: 'y' },
+    json: { type: 'boolean' },
+    policy: { type: 'string' },
+    'fail-on': { type: 'string' },
+    'no-cache': { type: 'boolean' },
+    registry: { type: 'string' },
+    'sandbox-root': { type: 'boolean' },
+    'script-timeout': { type: 'string' },
+    'base-image': { type: 'string' },
+    verbose: { type: 'boolean' },
+    quiet: { type: 'boolean' },
+  });
+  if (values.filter || values.recursive) {
+    throw new SafeInstallError('E_USAGE', '--filter and --recursive are not supported by safe-install pnpm yet', 'run it in the workspace project itself (pnpm add there), or at the root to install the whole workspace');
+  }
+  if (command === 'install' && positionals.length > 0) {
+    throw new SafeInstallError('E_USAGE', '`pnpm install` takes no package names', 'use `safe-install pnpm add <pkg>`');
+  }
+  if (command === 'add' && positionals.length === 0) {
+    throw new SafeInstallError('E_USAGE', '`pnpm add` needs a package name', 'e.g. `safe-install pnpm add esbuild`');
+  }
+  const pnpmArgs = Object.keys(PASS_THROUGH).flatMap((name) => ((values as Record<string, unknown>)[name] === true ? [`--${name}`] : []));
+  const failOn = failOnFlag(values['fail-on'] as string | undefined);
+  const scriptTimeoutMs = secondsFlag(values['script-timeout'] as string | undefined, 'script-timeout');
+  const policy = await commandPolicy(values as { policy?: string; quiet?: boolean });
+  const provenance = collectProvenance();
+  const progress = createProgressView(process.stderr, values.quiet === true);
+  let prepared: PreparedPnpmInstall;
+  try {
+    prepared = await preparePnpmInstall({
+      cwd: process.cwd(),
+      command,
+      specs: positionals,
+      pnpmArgs,
+      ...(values.registry ? { registry: values.registry as string } : {}),
+      ...(values['base-image'] ? { baseImage: values['base-image'] as string } : {}),
+      ...(scriptTimeoutMs ? { limits: { scriptTimeoutMs } } : {}),
+      policy: policyOf(policy),
+      policyDigest: policy.digest,
+      cache: values['no-cache'] ? null : new VerdictCache(),
+      sandboxRoot: values['sandbox-root'] === true,
+      onProgress: (ev) => progress.update(ev),
+    });
+  } finally {
+    progress.done();
+  }
+  return finishInstall(prepared, {
+    values: values as { json?: boolean; verbose?: boolean; yes?: boolean; quiet?: boolean },
+    failOn,
+    policyFailOn: policy.failOn,
+    provenance,
+    extra: { packageManager: `pnpm@${prepared.pnpmVersion}`, skipped: prepared.skipped },
+    notes: prepared.skipped.map((s) => `safe-install: ${s.name}@${s.version} has install scripts that pnpm will not run (${s.reason}); not run in the sandbox either`),
+  });
+}

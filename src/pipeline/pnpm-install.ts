@@ -1,0 +1,515 @@
+/**
+ * `safe-install pnpm add|install`: pnpm's install, with every dependency build pnpm would run
+ * (lifecycle scripts, implicit node-gyp) run in the sandbox first and none on the host.
+ *
+ * preparePnpmInstall: stage the workspace's install state next to it, let pnpm itself resolve
+ * there (`--lockfile-only`: same semantics, same lockfile), diff the new lockfile against what
+ * is installed (node_modules/.pnpm/lock.yaml), read each new package's scripts from its
+ * verified tarball, keep only the builds pnpm's own settings allow (the rest are reported as
+ * skipped), and run those in ONE sandbox session while pnpm installs the stage with scripts
+ * disabled. apply: land the sandbox's build outputs in pnpm's virtual store folders of each
+ * built package, then move the stage into the project (src/install/stage.ts).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { execa } from 'execa';
+import { SafeInstallError, describe } from '../errors/index.js';
+import { onCleanup } from '../sandbox/cleanup.js';
+import { VerdictCache, type CachedVerdict, type ScriptFacts } from '../cache/index.js';
+import { landOutputs } from '../install/outputs.js';
+import { commitStage, createStage, discardStage, recoverProject, testPause, type Stage } from '../install/stage.js';
+import { readNpmSettings } from '../install/npmrc.js';
+import { findPnpm, type PnpmBinary } from '../pnpm/binary.js';
+import { buildDecider, readBuildSettings } from '../pnpm/build-policy.js';
+import { installableHere, readPnpmLock, withoutPeers, type LockedPnpmPackage } from '../pnpm/lockfile.js';
+import { sandboxLayout } from '../pnpm/layout.js';
+import { runPnpm } from '../pnpm/run.js';
+import type { Policy } from '../policy/types.js';
+import { fetchTarballs, type FetchedPackage } from '../resolve/fetch-tarballs.js';
+import type { TreeNode } from '../resolve/ideal-tree.js';
+import { installScripts } from '../resolve/install-scripts.js';
+import { loadNpmLibs } from '../resolve/npm-libs.js';
+import { effectiveCache, effectiveRegistry, npmOptions } from '../resolve/options.js';
+import { scriptOrder } from '../resolve/script-order.js';
+import { tarballNames } from '../resolve/tarball-names.js';
+import type { PackageOutputs } from '../sandbox/container.js';
+import { connectDocker } from '../sandbox/docker.js';
+import { ensureSandboxImage, type SandboxImage } from '../sandbox/image/index.js';
+import type { PlanLimits } from '../sandbox/plan.js';
+import type { PackageInfo } from '../session/types.js';
+import { OUTPUTS_MAX_BYTES, type PreparedInstall } from './install.js';
+import type { ProgressListener } from './progress.js';
+import { sandboxPackages } from './sandbox.js';
+
+/** Lifecycle events pnpm runs for the workspace's own projects after installing, in its order. */
+const PROJECT_EVENTS = ['preinstall', 'install', 'postinstall', 'preprepare', 'prepare', 'postprepare'] as const;
+
+/** Files pnpm reads to resolve and install, copied into the stage but never moved back. */
+const CONTEXT_FILES = ['.npmrc', '.pnpmfile.cjs', '.pnpmfile.mjs'];
+
+export interface PnpmInstallOptions {
+  /** Where the user ran it: the workspace root or one of its projects. */
+  cwd: string;
+  /** `add <specs>` or `install` (`--frozen-lockfile` installs the lockfile exactly). */
+  command: 'add' | 'install';
+  specs: string[];
+  /** pnpm's own flags for the resolve (`-D`, `-E`, `--prod`, `--frozen-lockfile` ...), passed through. */
+  pnpmArgs: string[];
+  registry?: string;
+  npmCache?: string;
+  baseImage?: string;
+  limits?: Partial<PlanLimits>;
+  policy?: Policy;
+  policyDigest: string;
+  cache: VerdictCache | null;
+  /** The workspace's own lifecycle scripts are not run on the host. */
+  sandboxRoot?: boolean;
+  onProgress?: ProgressListener;
+  pnpm?: PnpmBinary;
+}
+
+export interface SkippedBuild {
+  name: string;
+  version: string;
+  /** Why pnpm would not build it (its allowBuilds/onlyBuiltDependencies settings). */
+  reason: string;
+}
+
+export interface PreparedPnpmInstall extends PreparedInstall {
+  /** Packages with install-time code that pnpm's settings do not let build: not run anywhere. */
+  skipped: SkippedBuild[];
+  pnpmVersion: string;
+}
+
+export async function preparePnpmInstall(opts: PnpmInstallOptions): Promise<PreparedPnpmInstall> {
+  const progress = opts.onProgress ?? (() => undefined);
+  const cwd = path.resolve(opts.cwd);
+  if (!fs.existsSync(path.join(cwd, 'package.json'))) {
+    throw new SafeInstallError('E_USAGE', `no package.json in ${cwd}`, 'run safe-install in your project folder, or create one with `pnpm init`');
+  }
+  const pnpm = opts.pnpm ?? (await findPnpm());
+  const root = workspaceRoot(cwd);
+  const projects = await workspaceProjects(pnpm, root);
+  if (!projects.includes(path.relative(root, cwd) || '.')) {
+    throw new SafeInstallError('E_USAGE', `${cwd} is not a project of the pnpm workspace at ${root}`, 'add it to pnpm-workspace.yaml, or run safe-install in a workspace project');
+  }
+  const recovered = recoverProject(root);
+  if (recovered === 'rolled-forward') progress({ stage: 'sandbox', message: 'finished an interrupted install first' });
+  const manifests = projects.map((p) => path.join(p, 'package.json'));
+  const stage = createStage(root, {
+    withNodeModules: true,
+    files: [...new Set(['package.json', 'pnpm-lock.yaml', 'pnpm-workspace.yaml', ...manifests])].map((f) => path.normalize(f)),
+    moduleDirs: projects.map((p) => path.normalize(path.join(p, 'node_modules'))),
+    modules: 'link',
+  });
+  for (const name of CONTEXT_FILES) {
+    if (fs.existsSync(path.join(root, name))) fs.copyFileSync(path.join(root, name), path.join(stage.dir, name));
+  }
+  if (fs.existsSync(path.join(root, 'patches'))) fs.cpSync(path.join(root, 'patches'), path.join(stage.dir, 'patches'), { recursive: true });
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'safe-install-pnpm-'));
+  const cleanupWork = () => fs.rmSync(workDir, { recursive: true, force: true });
+  const inFlight: Promise<unknown>[] = [];
+  const releaseStage = onCleanup(async () => {
+    discardStage(stage);
+    cleanupWork();
+  });
+  try {
+    const prepared = await prepareInStage(opts, pnpm, stage, path.relative(root, cwd), workDir, progress, releaseStage, (p) => inFlight.push(p));
+    return {
+      ...prepared,
+      apply: async (applyOpts) => {
+        try {
+          return await prepared.apply(applyOpts);
+        } finally {
+          releaseStage();
+          cleanupWork();
+        }
+      },
+      discard: async () => {
+        releaseStage();
+        await prepared.discard();
+        cleanupWork();
+      },
+    };
+  } catch (err) {
+    releaseStage();
+    await Promise.allSettled(inFlight);
+    discardStage(stage);
+    cleanupWork();
+    throw err;
+  }
+}
+
+async function prepareInStage(
+  opts: PnpmInstallOptions,
+  pnpm: PnpmBinary,
+  stage: Stage,
+  subdir: string,
+  workDir: string,
+  progress: ProgressListener,
+  releaseStage: () => void,
+  track: (p: Promise<unknown>) => void,
+): Promise<PreparedPnpmInstall> {
+  const settings = readNpmSettings(stage.dir);
+  const registry = effectiveRegistry(opts.registry ?? (settings.options.registry as string | undefined));
+  const npm = { ...npmOptions(registry, effectiveCache(opts.npmCache)), ...settings.scoped };
+  const registryArgs = opts.registry ? [`--registry=${opts.registry}`] : [];
+  const hint = 'nothing was changed; fix what pnpm reports and retry';
+
+  // 1. pnpm resolves in the stage: the lockfile (and package.json for `add`) it would write.
+  progress({ stage: 'resolve', done: 0, total: 1 });
+  await runPnpm(pnpm, [opts.command, ...opts.specs, ...opts.pnpmArgs, ...registryArgs, '--lockfile-only'], {
+    cwd: path.join(stage.dir, subdir),
+    what: `pnpm ${opts.command} (resolving)`,
+    hint,
+  });
+  const lock = readPnpmLock(path.join(stage.dir, 'pnpm-lock.yaml'));
+  if (!lock) throw new SafeInstallError('E_INTERNAL', 'pnpm wrote no pnpm-lock.yaml', 'this is a bug in safe-install; please report it with your pnpm version');
+  const current = readPnpmLock(path.join(stage.projectDir, 'node_modules', '.pnpm', 'lock.yaml'));
+  progress({ stage: 'resolve', done: 1, total: 1 });
+
+  // 2. pnpm installs the stage from that lockfile, scripts off, while the sandbox works.
+  const installed = runPnpm(pnpm, ['install', '--frozen-lockfile', '--prefer-offline', ...(opts.pnpmArgs.includes('--prod') || opts.pnpmArgs.includes('-P') ? ['--prod'] : []), ...registryArgs], {
+    cwd: stage.dir,
+    what: 'pnpm install (scripts disabled)',
+    hint,
+  }).then(
+    () => null,
+    (err: unknown) => err,
+  );
+  track(installed);
+
+  // 3. What is new: packages of this platform not installed before with the same tarball.
+  const changed = [...lock.packages.values()].filter((p) => installableHere(p) && !sameTarball(current?.packages.get(p.id), p));
+  for (const p of changed) {
+    if (!p.integrity && !p.resolution.directory) {
+      throw new SafeInstallError('E_LOCKFILE', `${p.id} has no integrity in pnpm-lock.yaml (${describeResolution(p)})`, 'safe-install installs only what it can verify; git and URL dependencies without integrity are not supported yet');
+    }
+  }
+  const nodes = new Map<string, TreeNode>();
+  const nodeOf = (p: LockedPnpmPackage): TreeNode => {
+    let node = nodes.get(p.id);
+    if (!node) nodes.set(p.id, (node = pseudoNode(p, stage.dir)));
+    return node;
+  };
+  const libs = await loadNpmLibs();
+  const tarballDir = path.join(workDir, 'tarballs');
+  fs.mkdirSync(tarballDir, { recursive: true });
+  const names = tarballNames(workDir, tarballDir);
+  const fetched = new Map<string, FetchedPackage>();
+  const fetchIds = async (ids: string[]): Promise<void> => {
+    const todo = ids.filter((id) => !fetched.has(id)).map((id) => nodeOf(lock.packages.get(id)!));
+    if (todo.length === 0) return;
+    const got = await fetchTarballs(todo, {
+      tarballDir,
+      scratchFor: names.scratchFor,
+      npm,
+      libs,
+      ctx: { registry },
+      origins: new Map(),
+      fileFor: names.fileFor,
+      onFetched: (node, done, total) => progress({ stage: 'fetch', done, total, name: `${node.packageName}@${node.version}` }),
+    });
+    for (const [node, f] of got) fetched.set(`${node.packageName}@${node.version}`, f);
+  };
+  const facts = new Map<string, ScriptFacts>();
+  const unknown: LockedPnpmPackage[] = [];
+  for (const p of changed) {
+    const known = opts.cache && VerdictCache.usable(p.integrity) ? opts.cache.getFacts(p.integrity) : null;
+    if (known) facts.set(p.id, known);
+    else unknown.push(p);
+  }
+  await fetchIds(unknown.map((p) => p.id));
+  for (const p of unknown) {
+    const f = fetched.get(p.id);
+    if (!f) throw new SafeInstallError('E_INTERNAL', `no tarball was fetched for ${p.id}`, 'this is a bug in safe-install; please report it');
+    const declared = installScripts(f.facts.manifest, f.facts.hasBindingGyp);
+    facts.set(p.id, declared);
+    if (opts.cache && VerdictCache.usable(p.integrity)) opts.cache.putFacts(p.integrity, declared);
+  }
+
+  // 4. pnpm's own build settings: what it would not build is not run here either.
+  const decide = buildDecider(readBuildSettings(stage.dir), pnpm.major);
+  const scripted = changed.filter((p) => Object.keys(facts.get(p.id)?.scripts ?? {}).length > 0);
+  const skipped: SkippedBuild[] = [];
+  const toBuild: LockedPnpmPackage[] = [];
+  for (const p of scripted) {
+    const d = decide(p.name, p.version);
+    if (d.build) toBuild.push(p);
+    else skipped.push({ name: p.name, version: p.version, reason: d.why });
+  }
+
+  // 5. The verdict cache; a cached package some sandboxed build depends on runs again.
+  let image: SandboxImage | undefined;
+  const hits = new Map<string, { verdict: CachedVerdict; outputs: Buffer }>();
+  if (toBuild.length > 0) {
+    const docker = await connectDocker();
+    image = await ensureSandboxImage(docker, {
+      ...(opts.baseImage ? { baseImage: opts.baseImage } : {}),
+      onProgress: (message) => progress({ stage: 'image', message }),
+    });
+    for (const p of toBuild) {
+      if (!opts.cache || !VerdictCache.usable(p.integrity)) continue;
+      const hit = opts.cache.getVerdict({ integrity: p.integrity, policyDigest: opts.policyDigest, image: image.tag });
+      if (hit) hits.set(p.id, hit);
+    }
+  }
+  const snapshotOf = (id: string): string => [...lock.snapshots.values()].find((s) => s.id === id)?.depPath ?? id;
+  let toSandbox = toBuild.filter((p) => !hits.has(p.id));
+  for (;;) {
+    const closure = new Set(sandboxLayout(lock, toSandbox.map((p) => snapshotOf(p.id))).map((pl) => lock.snapshots.get(pl.depPath)?.id));
+    const again = [...hits.keys()].filter((id) => closure.has(id));
+    if (again.length === 0) break;
+    for (const id of again) hits.delete(id);
+    toSandbox = toBuild.filter((p) => !hits.has(p.id));
+  }
+  progress({ stage: 'cache', hits: hits.size, total: toBuild.length });
+
+  // 6. One sandbox session for every build.
+  const rootPackageJson = JSON.parse(fs.readFileSync(path.join(stage.dir, 'package.json'), 'utf8')) as Record<string, unknown>;
+  const runs = new Set(toSandbox.map((p) => p.id));
+  let outputs = new Map<string, PackageOutputs>();
+  const locationOf = new Map<string, string>();
+  let containerStarted = false;
+  const failures: string[] = [];
+  let session: PreparedInstall['session'];
+  if (toSandbox.length > 0) {
+    const placed = sandboxLayout(lock, toSandbox.map((p) => snapshotOf(p.id)));
+    const idAt = (depPath: string): string => lock.snapshots.get(depPath)?.id ?? depPath;
+    await fetchIds([...new Set(placed.map((pl) => idAt(pl.depPath)))]);
+    const packages = scriptOrder(
+      placed.map((pl): PackageInfo => {
+        const id = idAt(pl.depPath);
+        const f = fetched.get(id)!;
+        const pkg = lock.packages.get(id)!;
+        const build = runs.has(id) && !locationOf.has(id);
+        if (build) locationOf.set(id, pl.location);
+        return {
+          name: pkg.name,
+          version: pkg.version,
+          integrity: f.integrity,
+          resolved: f.resolved,
+          location: pl.location,
+          ...(build ? facts.get(id)! : { scripts: {}, implicitNodeGyp: false }),
+          dependencies: pl.dependencies,
+          tarball: f.tarball,
+        };
+      }),
+    );
+    const result = await sandboxPackages(packages, rootPackageJson, {
+      ...(opts.baseImage ? { baseImage: opts.baseImage } : {}),
+      ...(opts.limits ? { limits: opts.limits } : {}),
+      ...(opts.policy ? { policy: opts.policy } : {}),
+      ...(image ? { image } : {}),
+      exportOutputsMaxBytes: OUTPUTS_MAX_BYTES,
+      onProgress: progress,
+    });
+    session = { chain: result.chain, assessment: result.assessment };
+    outputs = result.outputs;
+    containerStarted = result.containerStarted;
+    for (const { info, session: s } of result.chain.packages) {
+      for (const script of s.scripts) {
+        if (script.outcome === 'failed') failures.push(`${info.name}@${info.version} ${script.event} exited with ${script.exitCode ?? script.signal ?? 'an error'}`);
+      }
+    }
+  } else {
+    const empty = await sandboxPackages([], rootPackageJson, opts.policy ? { policy: opts.policy } : {});
+    session = { chain: empty.chain, assessment: empty.assessment };
+  }
+  const verdict = session.assessment.verdict;
+  progress({ stage: 'verdict', verdict });
+  const label = (p: LockedPnpmPackage) => ({ name: p.name, version: p.version, location: locationOf.get(p.id) ?? `node_modules/.pnpm/${p.id}` });
+
+  const discard = async (): Promise<void> => {
+    await installed;
+    discardStage(stage);
+  };
+
+  const apply = async (applyOpts: { rootScriptsStdio?: 'inherit' | 'stderr' } = {}): Promise<{ rootScripts: string[] }> => {
+    if (failures.length > 0) {
+      throw new SafeInstallError('E_SANDBOX', `install scripts failed in the sandbox: ${failures.join('; ')}`, 'pnpm would fail this install too; nothing was changed');
+    }
+    for (const p of toSandbox) {
+      const out = outputs.get(locationOf.get(p.id) ?? '');
+      if (!out || out.error) {
+        throw new SafeInstallError('E_SANDBOX', `the build outputs of ${p.id} did not come back from the sandbox${out?.error ? `: ${out.error}` : ''}`, 'nothing was changed; retry, or report it if it persists');
+      }
+    }
+    progress({ stage: 'reify', message: 'installing with pnpm, scripts disabled' });
+    const installError = await installed;
+    if (installError) throw installError;
+    await testPause('reify');
+    const modules = readModulesYaml(stage.dir);
+    if (modules.nodeLinker && modules.nodeLinker !== 'isolated') {
+      throw new SafeInstallError('E_USAGE', `node-linker=${modules.nodeLinker} is not supported by safe-install pnpm yet`, 'nothing was changed; use the default node-linker (isolated)');
+    }
+    const virtualStore = path.join(stage.dir, 'node_modules', modules.virtualStoreDir ?? '.pnpm');
+    const landed = new Set<string>();
+    const land = async (p: LockedPnpmPackage, tar: Buffer, removed: string[]): Promise<void> => {
+      const dirs = storeFolders(virtualStore, p);
+      if (dirs.length === 0) throw new SafeInstallError('E_INTERNAL', `pnpm did not install ${p.id} where safe-install expected it`, 'nothing was changed; please report this with your pnpm version');
+      for (const dir of dirs) await landOutputs(dir, tar, removed, p.id);
+      landed.add(p.id);
+    };
+    for (const p of toSandbox) {
+      const out = outputs.get(locationOf.get(p.id)!)!;
+      await land(p, out.tar, out.removed);
+    }
+    for (const p of toBuild) {
+      const hit = hits.get(p.id);
+      if (hit) await land(p, hit.outputs, hit.verdict.removed);
+    }
+    // Built, so not pending: `pnpm rebuild --pending` must not run them again on the host.
+    if (landed.size > 0) writePendingBuilds(stage.dir, (modules.pendingBuilds ?? []).filter((d) => !landed.has(withoutPeers(d))));
+    if (opts.cache && image && verdict === 'allow') {
+      const byLocation = new Map(session.assessment.packages.map((a) => [a.location, a]));
+      for (const p of toSandbox) {
+        const assessed = byLocation.get(locationOf.get(p.id)!);
+        if (!assessed || assessed.verdict !== 'allow' || !VerdictCache.usable(p.integrity)) continue;
+        const out = outputs.get(locationOf.get(p.id)!)!;
+        opts.cache.putVerdict(
+          { integrity: p.integrity, policyDigest: opts.policyDigest, image: image.tag },
+          { name: p.name, version: p.version, integrity: p.integrity, verdict: 'allow', findings: assessed.findings, removed: out.removed, at: Math.floor(Date.now() / 1000) },
+          out.tar,
+        );
+      }
+    }
+    progress({ stage: 'reify', message: 'moving the install into the project' });
+    releaseStage();
+    await commitStage(stage);
+    const rootScripts = opts.command === 'install' && !opts.sandboxRoot ? await runProjectScripts(pnpm, stage.projectDir, applyOpts.rootScriptsStdio ?? 'inherit') : [];
+    return { rootScripts };
+  };
+
+  return {
+    verdict,
+    session,
+    changed: changed.map(label),
+    sandboxed: toSandbox.map(label),
+    cached: toBuild.filter((p) => hits.has(p.id)).map((p) => ({ ...label(p), findings: hits.get(p.id)!.verdict.findings })),
+    containerStarted,
+    failures,
+    skipped,
+    pnpmVersion: pnpm.version,
+    apply,
+    discard,
+  };
+}
+
+/** The nearest folder up from cwd with a pnpm-workspace.yaml, else cwd itself. */
+function workspaceRoot(cwd: string): string {
+  for (let dir = cwd; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'pnpm-workspace.yaml'))) return dir;
+    if (path.dirname(dir) === dir) return cwd;
+  }
+}
+
+/** The workspace's projects, relative to its root (`.` first), as pnpm lists them. */
+async function workspaceProjects(pnpm: PnpmBinary, root: string): Promise<string[]> {
+  if (!fs.existsSync(path.join(root, 'pnpm-workspace.yaml'))) return ['.'];
+  const out = await runPnpm(pnpm, ['ls', '--recursive', '--depth=-1', '--json'], { cwd: root, what: 'pnpm ls (listing workspace projects)', query: true, hint: 'fix pnpm-workspace.yaml; nothing was changed' });
+  let listed: { path?: string }[];
+  try {
+    listed = JSON.parse(out) as { path?: string }[];
+  } catch {
+    throw new SafeInstallError('E_INTERNAL', 'pnpm ls printed no JSON', 'this is a bug in safe-install; please report it with your pnpm version');
+  }
+  const rel = listed.flatMap((p) => (typeof p.path === 'string' ? [path.relative(root, p.path) || '.'] : []));
+  return ['.', ...rel.filter((r) => r !== '.' && !r.startsWith('..')).sort()];
+}
+
+function sameTarball(before: LockedPnpmPackage | undefined, now: LockedPnpmPackage): boolean {
+  if (!before) return false;
+  if (now.integrity) return before.integrity === now.integrity;
+  return JSON.stringify(before.resolution) === JSON.stringify(now.resolution);
+}
+
+function describeResolution(p: LockedPnpmPackage): string {
+  return p.resolution.tarball ?? p.resolution.repo ?? p.resolution.type ?? 'registry';
+}
+
+/** What fetchTarballs needs of a package: pnpm's lockfile has no arborist node. */
+function pseudoNode(p: LockedPnpmPackage, stageDir: string): TreeNode {
+  const resolved = p.resolution.tarball ? (p.resolution.tarball.startsWith('file:') ? `file:${path.resolve(stageDir, p.resolution.tarball.slice(5))}` : p.resolution.tarball) : null;
+  const node = {
+    name: p.name,
+    packageName: p.name,
+    version: p.version,
+    location: `node_modules/.pnpm/${p.id}`,
+    resolved,
+    integrity: p.integrity,
+    isLink: false,
+    isRoot: false,
+    package: {},
+    edgesOut: new Map(),
+    inventory: new Map(),
+    getBundler: () => null,
+  } as unknown as TreeNode;
+  (node as { target: TreeNode }).target = node;
+  return node;
+}
+
+interface ModulesYaml {
+  nodeLinker?: string;
+  virtualStoreDir?: string;
+  pendingBuilds?: string[];
+}
+
+function readModulesYaml(dir: string): ModulesYaml {
+  const file = path.join(dir, 'node_modules', '.modules.yaml');
+  if (!fs.existsSync(file)) return {};
+  return (parseYaml(fs.readFileSync(file, 'utf8')) ?? {}) as ModulesYaml;
+}
+
+function writePendingBuilds(dir: string, pending: string[]): void {
+  const file = path.join(dir, 'node_modules', '.modules.yaml');
+  const doc = (parseYaml(fs.readFileSync(file, 'utf8')) ?? {}) as Record<string, unknown>;
+  doc.pendingBuilds = pending;
+  // pnpm writes this file as JSON (valid YAML); a new file, so nothing shared is rewritten.
+  const tmp = `${file}.si-tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(doc, null, 2));
+  fs.renameSync(tmp, file);
+}
+
+/**
+ * Every virtual store folder holding this exact package (one per peer-dependency variant):
+ * `.pnpm/<depPath as a folder name>/node_modules/<name>`, told apart by its package.json.
+ */
+function storeFolders(virtualStore: string, p: LockedPnpmPackage): string[] {
+  if (!fs.existsSync(virtualStore)) return [];
+  const out: string[] = [];
+  for (const entry of fs.readdirSync(virtualStore)) {
+    if (entry === 'node_modules' || entry === 'lock.yaml') continue;
+    const dir = path.join(virtualStore, entry, 'node_modules', p.name);
+    let manifest: { name?: string; version?: string };
+    try {
+      if (fs.lstatSync(dir).isSymbolicLink()) continue;
+      manifest = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as typeof manifest;
+    } catch {
+      continue;
+    }
+    if (manifest.name === p.name && manifest.version === p.version) out.push(dir);
+  }
+  return out;
+}
+
+/**
+ * The workspace's own lifecycle scripts, as pnpm runs them after installing: the user's
+ * code, on the host, through pnpm itself.
+ */
+async function runProjectScripts(pnpm: PnpmBinary, rootDir: string, stdio: 'inherit' | 'stderr'): Promise<string[]> {
+  const manifest = JSON.parse(fs.readFileSync(path.join(rootDir, 'package.json'), 'utf8')) as { scripts?: Record<string, unknown> };
+  const ran: string[] = [];
+  for (const event of PROJECT_EVENTS) {
+    if (typeof manifest.scripts?.[event] !== 'string' || manifest.scripts[event] === '') continue;
+    try {
+      await execa(pnpm.file, ['run', event], { cwd: rootDir, stdio: stdio === 'inherit' ? 'inherit' : ['ignore', 2, 2], env: { ...process.env, npm_command: 'install' } });
+    } catch (err) {
+      throw new SafeInstallError('E_INTERNAL', `the project's own ${event} script failed: ${describe(err)}`, `the packages are installed; fix the script and run it with \`pnpm run ${event}\``);
+    }
+    ran.push(event);
+  }
+  return ran;
+}
