@@ -58,11 +58,12 @@ export interface StageContents {
 /** Copies the project's install state into a fresh stage (node_modules left out for `ci`). */
 export function createStage(projectDir: string, opts: { withNodeModules: boolean } & StageContents): Stage {
   const work = path.join(projectDir, WORK_DIR);
-  fs.mkdirSync(work, { recursive: true });
   let dir: string;
   try {
     dir = fs.mkdtempSync(path.join(path.dirname(projectDir), siblingPrefix(projectDir)));
   } catch {
+    // Only then does the project get a work folder before the commit.
+    fs.mkdirSync(work, { recursive: true });
     dir = fs.mkdtempSync(path.join(work, 'stage-'));
   }
   for (const name of opts.files ?? STATE_FILES) {
@@ -163,6 +164,7 @@ export async function commitStage(stage: Stage): Promise<void> {
   const work = path.join(stage.projectDir, WORK_DIR);
   const files = stage.files.filter((name) => fs.existsSync(path.join(stage.dir, name)));
   const journal: Journal = { stage: stage.dir, backup: `backup-${crypto.randomBytes(6).toString('hex')}`, files, dirs: stage.moduleDirs };
+  fs.mkdirSync(work, { recursive: true });
   writeDurable(path.join(work, JOURNAL), JSON.stringify(journal));
   await testPause('commit');
   rollForward(stage.projectDir, journal);
@@ -202,7 +204,6 @@ function rollForward(projectDir: string, journal: Journal): void {
  */
 export function recoverProject(projectDir: string): 'none' | 'rolled-forward' | 'cleaned' {
   const work = path.join(projectDir, WORK_DIR);
-  if (!fs.existsSync(work)) return 'none';
   let journal: Journal | null = null;
   try {
     journal = JSON.parse(fs.readFileSync(path.join(work, JOURNAL), 'utf8')) as Journal;

@@ -256,10 +256,14 @@ async function prepareInStage(
       if (hit) hits.set(p.id, hit);
     }
   }
+  const installsHere = (depPath: string): boolean => {
+    const pkg = lock.packages.get(lock.snapshots.get(depPath)?.id ?? '');
+    return pkg !== undefined && installableHere(pkg);
+  };
   const snapshotOf = (id: string): string => [...lock.snapshots.values()].find((s) => s.id === id)?.depPath ?? id;
   let toSandbox = toBuild.filter((p) => !hits.has(p.id));
   for (;;) {
-    const closure = new Set(sandboxLayout(lock, toSandbox.map((p) => snapshotOf(p.id))).map((pl) => lock.snapshots.get(pl.depPath)?.id));
+    const closure = new Set(sandboxLayout(lock, toSandbox.map((p) => snapshotOf(p.id)), installsHere).map((pl) => lock.snapshots.get(pl.depPath)?.id));
     const again = [...hits.keys()].filter((id) => closure.has(id));
     if (again.length === 0) break;
     for (const id of again) hits.delete(id);
@@ -276,7 +280,7 @@ async function prepareInStage(
   const failures: string[] = [];
   let session: PreparedInstall['session'];
   if (toSandbox.length > 0) {
-    const placed = sandboxLayout(lock, toSandbox.map((p) => snapshotOf(p.id)));
+    const placed = sandboxLayout(lock, toSandbox.map((p) => snapshotOf(p.id)), installsHere);
     const idAt = (depPath: string): string => lock.snapshots.get(depPath)?.id ?? depPath;
     await fetchIds([...new Set(placed.map((pl) => idAt(pl.depPath)))]);
     const packages = scriptOrder(

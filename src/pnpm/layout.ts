@@ -15,7 +15,8 @@ export interface Placed {
   dependencies: string[];
 }
 
-export function sandboxLayout(lock: PnpmLock, toBuild: readonly string[]): Placed[] {
+/** @param installs whether pnpm installs a depPath here (platform-specific optional packages are skipped). */
+export function sandboxLayout(lock: PnpmLock, toBuild: readonly string[], installs: (depPath: string) => boolean = () => true): Placed[] {
   const occupant = new Map<string, string>();
   const placed: Placed[] = [];
   const queue: Placed[] = [];
@@ -38,7 +39,7 @@ export function sandboxLayout(lock: PnpmLock, toBuild: readonly string[]): Place
   while (queue.length > 0) {
     const parent = queue.shift()!;
     for (const edge of lock.snapshots.get(parent.depPath)?.dependencies ?? []) {
-      if (!lock.snapshots.has(edge.depPath)) continue;
+      if (!lock.snapshots.has(edge.depPath) || !installs(edge.depPath)) continue;
       const top = `node_modules/${edge.name}`;
       const atTop = occupant.get(top);
       if (atTop === edge.depPath) {

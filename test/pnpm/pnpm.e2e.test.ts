@@ -1,0 +1,218 @@
+/**
+ * `safe-install pnpm` end to end: the real CLI, the real pnpm (pinned in devDependencies), a
+ * real (local) registry of fixtures, the real sandbox. A pnpm workspace with a native addon,
+ * a malicious dependency, and a build pnpm's own settings do not allow.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { after, before, describe, test } from 'node:test';
+import { packageRoot } from '../../src/package-root.js';
+import { startLocalRegistry } from '../helpers/local-registry.js';
+
+const root = packageRoot().dir;
+const fixturesDir = path.join(root, 'fixtures', 'npm', '@fixtures');
+const pnpmBin = path.join(root, 'node_modules', '.bin', 'pnpm');
+let registry: Awaited<ReturnType<typeof startLocalRegistry>>;
+let tmp: string;
+let launcher: string;
+
+before(async () => {
+  registry = await startLocalRegistry({ packages: fs.readdirSync(fixturesDir).map((name) => path.join(fixturesDir, name)) });
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'si-pnpm-test-'));
+  fs.mkdirSync(path.join(tmp, 'tmp'));
+  launcher = path.join(tmp, 'safe-install.mjs');
+  fs.writeFileSync(launcher, `const { main } = await import(${JSON.stringify(path.join(root, 'dist', 'src', 'cli', 'main.js'))});\nprocess.exitCode = await main(process.argv.slice(2));\n`);
+});
+
+after(async () => {
+  await registry.close();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Private pnpm store and caches; the pinned pnpm first on PATH. */
+function baseEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    PATH: `${path.dirname(pnpmBin)}${path.delimiter}${process.env.PATH ?? ''}`,
+    npm_config_store_dir: path.join(tmp, 'pnpm-store'),
+    npm_config_cache: path.join(tmp, 'npm-cache'),
+    XDG_CACHE_HOME: path.join(tmp, 'xdg-cache'),
+    XDG_DATA_HOME: path.join(tmp, 'xdg-data'),
+    TMPDIR: path.join(tmp, 'tmp'),
+    NO_COLOR: '1',
+    ...extra,
+  };
+}
+
+function start(cwd: string, args: string[], env: Record<string, string> = {}): { child: ChildProcess; done: Promise<Run> } {
+  const child = spawn(process.execPath, [launcher, ...args], { cwd, env: baseEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<Run>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  return { child, done };
+}
+const run = (cwd: string, args: string[], env: Record<string, string> = {}) => start(cwd, args, env).done;
+
+/** Plain pnpm, as the reference (never with scripts). */
+async function pnpm(cwd: string, args: string[]): Promise<void> {
+  const child = spawn(pnpmBin, [...args, '--ignore-scripts', '--registry', registry.url], { cwd, env: baseEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(code, 0, stderr);
+}
+
+/**
+ * A workspace: `app` uses the native addon and the library, `lib` a package without scripts.
+ * allowBuilds lets the addon build, and (the user's mistake) the malicious package too.
+ */
+function workspace(label: string, opts: { allow?: Record<string, boolean>; appDeps?: Record<string, string> } = {}): string {
+  const dir = fs.mkdtempSync(path.join(tmp, `${label}-`));
+  const write = (rel: string, value: unknown) => {
+    fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+    fs.writeFileSync(path.join(dir, rel), typeof value === 'string' ? value : `${JSON.stringify(value, null, 2)}\n`);
+  };
+  write('package.json', { name: 'demo-workspace', version: '1.0.0', private: true });
+  const allow = opts.allow ?? { '@fixtures/native-addon': true };
+  write('pnpm-workspace.yaml', `packages:\n  - "packages/*"\nallowBuilds:\n${Object.entries(allow).map(([k, v]) => `  "${k}": ${v}`).join('\n')}\n`);
+  write('packages/app/package.json', { name: 'app', version: '1.0.0', dependencies: { '@fixtures/native-addon': '1.0.0', lib: 'workspace:*', ...opts.appDeps } });
+  write('packages/app/index.js', "module.exports = require('@fixtures/native-addon');\n");
+  write('packages/lib/package.json', { name: 'lib', version: '1.0.0', dependencies: { '@fixtures/no-scripts': '1.0.0' } });
+  return dir;
+}
+
+/** Everything an install may change: manifests, lockfile, every node_modules tree (contents, links, modes). */
+function workspaceState(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (rel: string): void => {
+    const full = path.join(dir, rel);
+    const st = fs.lstatSync(full);
+    if (st.isSymbolicLink()) out[rel] = `link:${fs.readlinkSync(full)}`;
+    else if (st.isDirectory()) {
+      out[rel] = `dir:${st.mode}`;
+      for (const entry of fs.readdirSync(full).sort()) walk(path.join(rel, entry));
+    } else out[rel] = `file:${st.mode}:${crypto.createHash('sha256').update(fs.readFileSync(full)).digest('hex')}`;
+  };
+  walk('.');
+  return out;
+}
+
+/** Stages and journals of ours left next to or inside the workspace. */
+function leftovers(dir: string): string[] {
+  const siblings = fs.readdirSync(path.dirname(dir)).filter((e) => e.startsWith(`.${path.basename(dir)}.safe-install-stage-`));
+  return [...siblings, ...(fs.existsSync(path.join(dir, '.safe-install')) ? ['.safe-install'] : [])];
+}
+
+interface PnpmJson {
+  verdict: string;
+  install: { installed: boolean; packageManager: string; sandboxed: { name: string }[]; skipped: { name: string; reason: string }[]; changed: { name: string }[] };
+  packages: { name: string; verdict: string; findings: { rule: string; severity: string }[] }[];
+}
+
+describe('safe-install pnpm', () => {
+  test('a workspace installs: the native addon is built in the sandbox, lands in the store layout and loads; the lockfile is pnpm\'s', async () => {
+    const dir = workspace('native');
+    const r = await run(dir, ['pnpm', 'install', '--registry', registry.url, '--json', '--no-cache']);
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as PnpmJson;
+    assert.equal(report.verdict, 'allow');
+    assert.equal(report.install.installed, true);
+    assert.match(report.install.packageManager, /^pnpm@10\./);
+    assert.deepEqual(report.install.sandboxed.map((p) => p.name), ['@fixtures/native-addon']);
+    assert.deepEqual(report.install.changed.map((p) => p.name).sort(), ['@fixtures/native-addon', '@fixtures/no-scripts', '@fixtures/no-scripts-dep']);
+
+    // pnpm's layout: the package lives in the virtual store, with the sandbox's build inside it.
+    const storeDir = path.join(dir, 'node_modules', '.pnpm', '@fixtures+native-addon@1.0.0', 'node_modules', '@fixtures', 'native-addon');
+    assert.ok(fs.existsSync(path.join(storeDir, 'build', 'Release', 'addon.node')), 'the built addon is in the store folder');
+    assert.equal(fs.realpathSync(path.join(dir, 'packages', 'app', 'node_modules', '@fixtures', 'native-addon')), storeDir);
+    const addon = createRequire(path.join(dir, 'packages', 'app', 'index.js'))('./index.js') as { hello(): string };
+    assert.equal(typeof addon.hello(), 'string');
+    // The workspace link pnpm makes.
+    assert.equal(fs.realpathSync(path.join(dir, 'packages', 'app', 'node_modules', 'lib')), path.join(dir, 'packages', 'lib'));
+    // Built here, so not left pending for `pnpm rebuild --pending` on the host.
+    const modules = JSON.parse(fs.readFileSync(path.join(dir, 'node_modules', '.modules.yaml'), 'utf8')) as { pendingBuilds: string[] };
+    assert.deepEqual(modules.pendingBuilds, []);
+    // The built file is the stage's own, not written into a file shared with pnpm's store.
+    assert.equal(fs.statSync(path.join(storeDir, 'build', 'Release', 'addon.node')).nlink, 1);
+
+    // Same lockfile as pnpm's for the same workspace.
+    const ref = workspace('native-ref');
+    await pnpm(ref, ['install', '--lockfile-only']);
+    assert.equal(fs.readFileSync(path.join(dir, 'pnpm-lock.yaml'), 'utf8'), fs.readFileSync(path.join(ref, 'pnpm-lock.yaml'), 'utf8'));
+    assert.deepEqual(leftovers(dir), []);
+
+    // pnpm itself is content with the result: nothing to do.
+    await pnpm(dir, ['install', '--frozen-lockfile', '--offline']);
+    assert.ok(fs.existsSync(path.join(storeDir, 'build', 'Release', 'addon.node')));
+  });
+
+  test('a malicious dependency added to a workspace project is blocked; the workspace stays byte-identical', async () => {
+    const dir = workspace('malicious', { allow: { '@fixtures/native-addon': true, '@fixtures/attack-worm-republish': true } });
+    const first = await run(dir, ['pnpm', 'install', '--registry', registry.url, '--json']);
+    assert.equal(first.code, 0, first.stderr);
+    const before = workspaceState(dir);
+    const r = await run(path.join(dir, 'packages', 'app'), ['pnpm', 'add', '@fixtures/attack-worm-republish', '--registry', registry.url, '--json', '--no-cache']);
+    assert.equal(r.code, 1, r.stderr);
+    const report = JSON.parse(r.stdout) as PnpmJson;
+    assert.equal(report.verdict, 'block');
+    assert.equal(report.install.installed, false);
+    const worm = report.packages.find((p) => p.name === '@fixtures/attack-worm-republish');
+    assert.ok(worm, 'the malicious package ran in the sandbox');
+    assert.equal(worm.verdict, 'block');
+    assert.ok(worm.findings.some((f) => f.severity === 'critical' || f.severity === 'high'), JSON.stringify(worm.findings));
+    assert.deepEqual(workspaceState(dir), before);
+    assert.deepEqual(leftovers(dir), []);
+  });
+
+  test('a build pnpm\'s settings do not allow is not run anywhere, and is reported as skipped', async () => {
+    // @fixtures/hang would hang the sandbox until its timeout: a quick allow proves it never ran.
+    const dir = workspace('skipped', { appDeps: { '@fixtures/hang': '1.0.0' } });
+    const r = await run(dir, ['pnpm', 'install', '--registry', registry.url, '--json', '--no-cache']);
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as PnpmJson;
+    assert.equal(report.verdict, 'allow');
+    assert.deepEqual(report.install.skipped.map((s) => s.name), ['@fixtures/hang']);
+    assert.match(report.install.skipped[0]!.reason, /allowBuilds/);
+    assert.deepEqual(report.install.sandboxed.map((p) => p.name), ['@fixtures/native-addon']);
+    assert.ok(!report.packages.some((p) => p.name === '@fixtures/hang'));
+    assert.ok(fs.existsSync(path.join(dir, 'packages', 'app', 'node_modules', '@fixtures', 'hang', 'package.json')), 'installed, unbuilt, as pnpm would');
+  });
+
+  test('killed while pnpm installs the stage: the workspace is as before and the next run cleans up', async () => {
+    const dir = workspace('killed');
+    const first = await run(dir, ['pnpm', 'install', '--registry', registry.url, '--json']);
+    assert.equal(first.code, 0, first.stderr);
+    const before = workspaceState(dir);
+    const h = start(path.join(dir, 'packages', 'lib'), ['pnpm', 'add', '@fixtures/no-scripts-dep', '--registry', registry.url], { SAFE_INSTALL_TEST_PAUSE: 'reify:20000' });
+    let seen = '';
+    await new Promise<void>((resolve, reject) => {
+      h.child.stderr!.on('data', (d: Buffer) => {
+        seen += d.toString();
+        if (/test pause at reify/.test(seen)) resolve();
+      });
+      void h.done.then((res) => reject(new Error(`exited (${res.code}) before the pause: ${res.stderr}`)));
+    });
+    h.child.kill('SIGKILL');
+    assert.equal((await h.done).signal, 'SIGKILL');
+    assert.deepEqual(workspaceState(dir), before);
+    const again = await run(path.join(dir, 'packages', 'lib'), ['pnpm', 'add', '@fixtures/no-scripts-dep', '--registry', registry.url, '--json']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual(leftovers(dir), []);
+    const lib = JSON.parse(fs.readFileSync(path.join(dir, 'packages', 'lib', 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    assert.ok(lib.dependencies['@fixtures/no-scripts-dep']);
+  });
+});
