@@ -140,13 +140,22 @@ describe('PATH shims', () => {
     assert.match(none.stderr, /^safe-install shim: no real npm on PATH/);
   });
 
-  test('pnpm and uv installs reach safe-install, which refuses them until it has those front-ends (exit 2)', () => {
-    for (const [cmd, tool] of [['pnpm add left-pad', 'pnpm'], ['uv add httpx', 'uv']] as const) {
-      const r = sh(cmd, { PATH: `${realSiDir}:${basePath}` });
-      assert.equal(r.code, 2, `${cmd}: ${r.stdout}${r.stderr}`);
-      assert.ok(!r.stdout.includes('REAL'), 'the real program never ran');
-      assert.match(r.stderr, new RegExp(`safe-install cannot install with ${tool} yet`));
-    }
+  test('uv installs reach safe-install, which refuses them until it has that front-end (exit 2)', () => {
+    const r = sh('uv add httpx', { PATH: `${realSiDir}:${basePath}` });
+    assert.equal(r.code, 2, `${r.stdout}${r.stderr}`);
+    assert.ok(!r.stdout.includes('REAL'), 'the real program never ran');
+    assert.match(r.stderr, /safe-install cannot install with uv yet/);
+  });
+
+  test('pnpm add reaches safe-install\'s pnpm front-end, which never lets the real pnpm install', () => {
+    // The "real" pnpm here only echoes: safe-install asks it its version, finds none, refuses.
+    const project = path.join(tmp, 'pnpm-proj');
+    fs.mkdirSync(project);
+    fs.writeFileSync(path.join(project, 'package.json'), '{"name":"pnpm-proj","version":"1.0.0"}');
+    const r = sh('pnpm add left-pad', { PATH: `${realSiDir}:${basePath}`, cwd: project });
+    assert.equal(r.code, 2, `${r.stdout}${r.stderr}`);
+    assert.ok(!r.stdout.includes('REAL pnpm add'), 'the real pnpm never installed');
+    assert.match(r.stderr, /^safe-install: pnpm .* is too old for safe-install/m);
   });
 
   test('pip install reaches safe-install (no index here: it cannot decide, exit 2), never the real pip', () => {
