@@ -12,8 +12,8 @@ export function failOnFlag(value: string | undefined): FailOn | undefined {
 }
 
 /** `--policy FILE` or the project's and user's policy; its warnings go to stderr unless --quiet. */
-export async function commandPolicy(values: { policy?: string | undefined; quiet?: boolean | undefined }): Promise<LoadedPolicy> {
-  const policy = await loadPolicy({ projectDir: process.cwd(), ...(values.policy !== undefined ? { policyFile: values.policy } : {}) });
+export async function commandPolicy(values: { policy?: string | undefined; quiet?: boolean | undefined }, projectDir = process.cwd()): Promise<LoadedPolicy> {
+  const policy = await loadPolicy({ projectDir, ...(values.policy !== undefined ? { policyFile: values.policy } : {}) });
   if (values.quiet !== true) for (const warning of policy.warnings) process.stderr.write(`safe-install: warning: ${warning}\n`);
   return policy;
 }

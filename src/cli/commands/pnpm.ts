@@ -2,6 +2,7 @@
  * `safe-install pnpm add|install|i [...]`: pnpm's flags that shape the resolution pass
  * through to pnpm (which resolves, and installs with scripts disabled); ours decide the rest.
  */
+import path from 'node:path';
 import { VerdictCache } from '../../cache/index.js';
 import { SafeInstallError } from '../../errors/index.js';
 import { preparePnpmInstall, type PreparedPnpmInstall } from '../../pipeline/pnpm-install.js';
@@ -30,6 +31,19 @@ const PASS_THROUGH: Record<string, { short?: string }> = {
 };
 
 export async function pnpmCommand(argv: string[]): Promise<number> {
+  // pnpm's global `-C/--dir <path>` before the command (the shims pass it on as given).
+  let cwd = process.cwd();
+  while (argv[0] === '-C' || argv[0] === '--dir' || argv[0]?.startsWith('--dir=')) {
+    const [flag, value, ...more] = argv;
+    if (flag!.startsWith('--dir=')) {
+      cwd = path.resolve(cwd, flag!.slice('--dir='.length));
+      argv = [value!, ...more].filter((x) => x !== undefined);
+    } else {
+      if (value === undefined) throw new SafeInstallError('E_USAGE', `${flag} needs a folder`, 'e.g. safe-install pnpm -C packages/app add esbuild');
+      cwd = path.resolve(cwd, value);
+      argv = more;
+    }
+  }
   const [sub, ...rest] = argv;
   const command = sub === undefined ? undefined : PNPM_INSTALL_WORDS[sub];
   if (!command) {
@@ -63,13 +77,13 @@ export async function pnpmCommand(argv: string[]): Promise<number> {
   const pnpmArgs = Object.keys(PASS_THROUGH).flatMap((name) => ((values as Record<string, unknown>)[name] === true ? [`--${name}`] : []));
   const failOn = failOnFlag(values['fail-on'] as string | undefined);
   const scriptTimeoutMs = secondsFlag(values['script-timeout'] as string | undefined, 'script-timeout');
-  const policy = await commandPolicy(values as { policy?: string; quiet?: boolean });
+  const policy = await commandPolicy(values as { policy?: string; quiet?: boolean }, cwd);
   const provenance = collectProvenance();
   const progress = createProgressView(process.stderr, values.quiet === true);
   let prepared: PreparedPnpmInstall;
   try {
     prepared = await preparePnpmInstall({
-      cwd: process.cwd(),
+      cwd,
       command,
       specs: positionals,
       pnpmArgs,
