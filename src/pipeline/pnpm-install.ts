@@ -3,18 +3,20 @@
  * (lifecycle scripts, implicit node-gyp) run in the sandbox first and none on the host.
  *
  * preparePnpmInstall: stage the workspace's install state next to it, let pnpm itself resolve
- * there (`--lockfile-only`: same semantics, same lockfile), diff the new lockfile against what
- * is installed (node_modules/.pnpm/lock.yaml), read each new package's scripts from its
- * verified tarball, keep only the builds pnpm's own settings allow (the rest are reported as
- * skipped), and run those in ONE sandbox session while pnpm installs the stage with scripts
- * disabled. apply: land the sandbox's build outputs in pnpm's virtual store folders of each
- * built package, then move the stage into the project (src/install/stage.ts).
+ * there (`--lockfile-only`: same semantics, same lockfile) and install it with scripts disabled
+ * (its store checks every tarball against the lockfile's integrity), diff the new lockfile
+ * against what is installed (node_modules/.pnpm/lock.yaml), read each new package's scripts
+ * from the files pnpm installed, keep only the builds pnpm's own settings allow (the rest are
+ * reported as skipped), and run those in ONE sandbox session, packed from the same files.
+ * apply: land the sandbox's build outputs in pnpm's virtual store folders of each built
+ * package, then move the stage into the project (src/install/stage.ts).
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { execa } from 'execa';
+import * as tar from 'tar';
 import { SafeInstallError, describe } from '../errors/index.js';
 import { onCleanup } from '../sandbox/cleanup.js';
 import { VerdictCache, type CachedVerdict, type ScriptFacts } from '../cache/index.js';
@@ -27,13 +29,9 @@ import { installableHere, readPnpmLock, withoutPeers, type LockedPnpmPackage } f
 import { sandboxLayout } from '../pnpm/layout.js';
 import { runPnpm } from '../pnpm/run.js';
 import type { Policy } from '../policy/types.js';
-import { fetchTarballs, type FetchedPackage } from '../resolve/fetch-tarballs.js';
-import type { TreeNode } from '../resolve/ideal-tree.js';
 import { installScripts } from '../resolve/install-scripts.js';
-import { loadNpmLibs } from '../resolve/npm-libs.js';
-import { effectiveCache, effectiveRegistry, npmOptions } from '../resolve/options.js';
+import { effectiveRegistry } from '../resolve/options.js';
 import { scriptOrder } from '../resolve/script-order.js';
-import { tarballNames } from '../resolve/tarball-names.js';
 import type { PackageOutputs } from '../sandbox/container.js';
 import { connectDocker } from '../sandbox/docker.js';
 import { ensureSandboxImage, type SandboxImage } from '../sandbox/image/index.js';
@@ -58,7 +56,6 @@ export interface PnpmInstallOptions {
   /** pnpm's own flags for the resolve (`-D`, `-E`, `--prod`, `--frozen-lockfile` ...), passed through. */
   pnpmArgs: string[];
   registry?: string;
-  npmCache?: string;
   baseImage?: string;
   limits?: Partial<PlanLimits>;
   policy?: Policy;
@@ -110,13 +107,12 @@ export async function preparePnpmInstall(opts: PnpmInstallOptions): Promise<Prep
   if (fs.existsSync(path.join(root, 'patches'))) fs.cpSync(path.join(root, 'patches'), path.join(stage.dir, 'patches'), { recursive: true });
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'safe-install-pnpm-'));
   const cleanupWork = () => fs.rmSync(workDir, { recursive: true, force: true });
-  const inFlight: Promise<unknown>[] = [];
   const releaseStage = onCleanup(async () => {
     discardStage(stage);
     cleanupWork();
   });
   try {
-    const prepared = await prepareInStage(opts, pnpm, stage, path.relative(root, cwd), workDir, progress, releaseStage, (p) => inFlight.push(p));
+    const prepared = await prepareInStage(opts, pnpm, stage, path.relative(root, cwd), workDir, progress, releaseStage);
     return {
       ...prepared,
       apply: async (applyOpts) => {
@@ -135,7 +131,6 @@ export async function preparePnpmInstall(opts: PnpmInstallOptions): Promise<Prep
     };
   } catch (err) {
     releaseStage();
-    await Promise.allSettled(inFlight);
     discardStage(stage);
     cleanupWork();
     throw err;
@@ -150,11 +145,9 @@ async function prepareInStage(
   workDir: string,
   progress: ProgressListener,
   releaseStage: () => void,
-  track: (p: Promise<unknown>) => void,
 ): Promise<PreparedPnpmInstall> {
   const settings = readNpmSettings(stage.dir);
   const registry = effectiveRegistry(opts.registry ?? (settings.options.registry as string | undefined));
-  const npm = { ...npmOptions(registry, effectiveCache(opts.npmCache)), ...settings.scoped };
   const registryArgs = opts.registry ? [`--registry=${opts.registry}`] : [];
   const hint = 'nothing was changed; fix what pnpm reports and retry';
 
@@ -170,65 +163,63 @@ async function prepareInStage(
   const current = readPnpmLock(path.join(stage.projectDir, 'node_modules', '.pnpm', 'lock.yaml'));
   progress({ stage: 'resolve', done: 1, total: 1 });
 
-  // 2. pnpm installs the stage from that lockfile, scripts off, while the sandbox works.
-  const installed = runPnpm(pnpm, ['install', '--frozen-lockfile', '--prefer-offline', ...(opts.pnpmArgs.includes('--prod') || opts.pnpmArgs.includes('-P') ? ['--prod'] : []), ...registryArgs], {
+  // 2. pnpm installs the stage from that lockfile, scripts off. Its store verified every
+  // tarball against the lockfile's integrity, and these are the very files it would build:
+  // scripts are read from them and the sandbox gets them packed, with no second download.
+  progress({ stage: 'reify', message: 'pnpm install into the stage, scripts disabled' });
+  await runPnpm(pnpm, ['install', '--frozen-lockfile', '--prefer-offline', ...(opts.pnpmArgs.includes('--prod') || opts.pnpmArgs.includes('-P') ? ['--prod'] : []), ...registryArgs], {
     cwd: stage.dir,
     what: 'pnpm install (scripts disabled)',
     hint,
-  }).then(
-    () => null,
-    (err: unknown) => err,
-  );
-  track(installed);
+  });
+  const modules = readModulesYaml(stage.dir);
+  if (modules.nodeLinker && modules.nodeLinker !== 'isolated') {
+    throw new SafeInstallError('E_USAGE', `node-linker=${modules.nodeLinker} is not supported by safe-install pnpm yet`, 'nothing was changed; use the default node-linker (isolated)');
+  }
+  const virtualStore = path.join(stage.dir, 'node_modules', modules.virtualStoreDir ?? '.pnpm');
 
-  // 3. What is new: packages of this platform not installed before with the same tarball.
-  const changed = [...lock.packages.values()].filter((p) => installableHere(p) && !sameTarball(current?.packages.get(p.id), p));
+  // 3. What is new: packages pnpm installed here that were not installed before with the same tarball.
+  const folders = new Map<string, string[]>();
+  const changed = [...lock.packages.values()].filter((p) => {
+    if (!installableHere(p) || sameTarball(current?.packages.get(p.id), p)) return false;
+    const dirs = storeFolders(virtualStore, p);
+    folders.set(p.id, dirs);
+    // Optional packages pnpm skipped (failed constraints) are not installed: nothing runs.
+    return dirs.length > 0;
+  });
   for (const p of changed) {
     if (!p.integrity && !p.resolution.directory) {
       throw new SafeInstallError('E_LOCKFILE', `${p.id} has no integrity in pnpm-lock.yaml (${describeResolution(p)})`, 'safe-install installs only what it can verify; git and URL dependencies without integrity are not supported yet');
     }
   }
-  const nodes = new Map<string, TreeNode>();
-  const nodeOf = (p: LockedPnpmPackage): TreeNode => {
-    let node = nodes.get(p.id);
-    if (!node) nodes.set(p.id, (node = pseudoNode(p, stage.dir)));
-    return node;
-  };
-  const libs = await loadNpmLibs();
-  const tarballDir = path.join(workDir, 'tarballs');
-  fs.mkdirSync(tarballDir, { recursive: true });
-  const names = tarballNames(workDir, tarballDir);
-  const fetched = new Map<string, FetchedPackage>();
-  const fetchIds = async (ids: string[]): Promise<void> => {
-    const todo = ids.filter((id) => !fetched.has(id)).map((id) => nodeOf(lock.packages.get(id)!));
-    if (todo.length === 0) return;
-    const got = await fetchTarballs(todo, {
-      tarballDir,
-      scratchFor: names.scratchFor,
-      npm,
-      libs,
-      ctx: { registry },
-      origins: new Map(),
-      fileFor: names.fileFor,
-      onFetched: (node, done, total) => progress({ stage: 'fetch', done, total, name: `${node.packageName}@${node.version}` }),
-    });
-    for (const [node, f] of got) fetched.set(`${node.packageName}@${node.version}`, f);
-  };
   const facts = new Map<string, ScriptFacts>();
-  const unknown: LockedPnpmPackage[] = [];
   for (const p of changed) {
     const known = opts.cache && VerdictCache.usable(p.integrity) ? opts.cache.getFacts(p.integrity) : null;
-    if (known) facts.set(p.id, known);
-    else unknown.push(p);
-  }
-  await fetchIds(unknown.map((p) => p.id));
-  for (const p of unknown) {
-    const f = fetched.get(p.id);
-    if (!f) throw new SafeInstallError('E_INTERNAL', `no tarball was fetched for ${p.id}`, 'this is a bug in safe-install; please report it');
-    const declared = installScripts(f.facts.manifest, f.facts.hasBindingGyp);
+    if (known) {
+      facts.set(p.id, known);
+      continue;
+    }
+    const dir = folders.get(p.id)![0]!;
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as Record<string, unknown>;
+    const declared = installScripts(manifest, isRegularFile(path.join(dir, 'binding.gyp')));
     facts.set(p.id, declared);
     if (opts.cache && VerdictCache.usable(p.integrity)) opts.cache.putFacts(p.integrity, declared);
   }
+  const tarballDir = path.join(workDir, 'tarballs');
+  fs.mkdirSync(tarballDir, { recursive: true });
+  const packed = new Map<string, string>();
+  const packIds = async (ids: string[]): Promise<void> => {
+    const todo = ids.filter((id) => !packed.has(id));
+    let done = 0;
+    for (const id of todo) {
+      const dir = folders.get(id)?.[0] ?? storeFolders(virtualStore, lock.packages.get(id)!)[0];
+      if (!dir) throw new SafeInstallError('E_INTERNAL', `pnpm did not install ${id} where safe-install expected it`, 'nothing was changed; please report this with your pnpm version');
+      const file = path.join(tarballDir, `${packed.size}-${id.replace(/[^A-Za-z0-9._-]+/g, '-')}.tgz`);
+      await packFolder(dir, file);
+      packed.set(id, file);
+      progress({ stage: 'fetch', done: ++done, total: todo.length, name: id });
+    }
+  };
 
   // 4. pnpm's own build settings: what it would not build is not run here either.
   const decide = buildDecider(readBuildSettings(stage.dir), pnpm.major);
@@ -282,23 +273,22 @@ async function prepareInStage(
   if (toSandbox.length > 0) {
     const placed = sandboxLayout(lock, toSandbox.map((p) => snapshotOf(p.id)), installsHere);
     const idAt = (depPath: string): string => lock.snapshots.get(depPath)?.id ?? depPath;
-    await fetchIds([...new Set(placed.map((pl) => idAt(pl.depPath)))]);
+    await packIds([...new Set(placed.map((pl) => idAt(pl.depPath)))]);
     const packages = scriptOrder(
       placed.map((pl): PackageInfo => {
         const id = idAt(pl.depPath);
-        const f = fetched.get(id)!;
         const pkg = lock.packages.get(id)!;
         const build = runs.has(id) && !locationOf.has(id);
         if (build) locationOf.set(id, pl.location);
         return {
           name: pkg.name,
           version: pkg.version,
-          integrity: f.integrity,
-          resolved: f.resolved,
+          integrity: pkg.integrity ?? '',
+          resolved: pkg.resolution.tarball ?? pkg.resolution.directory ?? `${registry.replace(/\/?$/, '/')}${pkg.name}`,
           location: pl.location,
           ...(build ? facts.get(id)! : { scripts: {}, implicitNodeGyp: false }),
           dependencies: pl.dependencies,
-          tarball: f.tarball,
+          tarball: packed.get(id)!,
         };
       }),
     );
@@ -327,7 +317,6 @@ async function prepareInStage(
   const label = (p: LockedPnpmPackage) => ({ name: p.name, version: p.version, location: locationOf.get(p.id) ?? `node_modules/.pnpm/${p.id}` });
 
   const discard = async (): Promise<void> => {
-    await installed;
     discardStage(stage);
   };
 
@@ -341,15 +330,8 @@ async function prepareInStage(
         throw new SafeInstallError('E_SANDBOX', `the build outputs of ${p.id} did not come back from the sandbox${out?.error ? `: ${out.error}` : ''}`, 'nothing was changed; retry, or report it if it persists');
       }
     }
-    progress({ stage: 'reify', message: 'installing with pnpm, scripts disabled' });
-    const installError = await installed;
-    if (installError) throw installError;
+    progress({ stage: 'reify', message: 'landing build outputs' });
     await testPause('reify');
-    const modules = readModulesYaml(stage.dir);
-    if (modules.nodeLinker && modules.nodeLinker !== 'isolated') {
-      throw new SafeInstallError('E_USAGE', `node-linker=${modules.nodeLinker} is not supported by safe-install pnpm yet`, 'nothing was changed; use the default node-linker (isolated)');
-    }
-    const virtualStore = path.join(stage.dir, 'node_modules', modules.virtualStoreDir ?? '.pnpm');
     const landed = new Set<string>();
     const land = async (p: LockedPnpmPackage, tar: Buffer, removed: string[]): Promise<void> => {
       const dirs = storeFolders(virtualStore, p);
@@ -434,31 +416,27 @@ function describeResolution(p: LockedPnpmPackage): string {
   return p.resolution.tarball ?? p.resolution.repo ?? p.resolution.type ?? 'registry';
 }
 
-/** What fetchTarballs needs of a package: pnpm's lockfile has no arborist node. */
-function pseudoNode(p: LockedPnpmPackage, stageDir: string): TreeNode {
-  const resolved = p.resolution.tarball ? (p.resolution.tarball.startsWith('file:') ? `file:${path.resolve(stageDir, p.resolution.tarball.slice(5))}` : p.resolution.tarball) : null;
-  const node = {
-    name: p.name,
-    packageName: p.name,
-    version: p.version,
-    location: `node_modules/.pnpm/${p.id}`,
-    resolved,
-    integrity: p.integrity,
-    isLink: false,
-    isRoot: false,
-    package: {},
-    edgesOut: new Map(),
-    inventory: new Map(),
-    getBundler: () => null,
-  } as unknown as TreeNode;
-  (node as { target: TreeNode }).target = node;
-  return node;
-}
-
 interface ModulesYaml {
   nodeLinker?: string;
   virtualStoreDir?: string;
   pendingBuilds?: string[];
+}
+
+function isRegularFile(file: string): boolean {
+  try {
+    return fs.lstatSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A package folder as an npm-style tarball (`package/...`) for the sandbox: pnpm's files for
+ * it, without the folder's own node_modules (pnpm's bin links), symlinks left out as pacote would.
+ */
+async function packFolder(dir: string, file: string): Promise<void> {
+  const entries = fs.readdirSync(dir).filter((e) => e !== 'node_modules');
+  await tar.c({ gzip: { level: 1 }, file, cwd: dir, prefix: 'package', portable: true, filter: (_p, st) => !('isSymbolicLink' in st && st.isSymbolicLink()) }, entries);
 }
 
 function readModulesYaml(dir: string): ModulesYaml {
