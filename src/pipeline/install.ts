@@ -17,7 +17,8 @@ import { SafeInstallError, describe } from '../errors/index.js';
 import { onCleanup } from '../sandbox/cleanup.js';
 import { VerdictCache, type CachedVerdict, type ScriptFacts } from '../cache/index.js';
 import { landOutputs } from '../install/outputs.js';
-import { commitStage, createStage, discardStage, recoverProject, testPause, type Stage } from '../install/stage.js';
+import { commitStage, createStage, discardStage, recoverProject, STATE_FILES, testPause, type Stage } from '../install/stage.js';
+import { workspaceFolders } from '../install/workspaces.js';
 import { readNpmSettings } from '../install/npmrc.js';
 import { arboristOptions, changedNodes, newArborist, withDependencies, type ArboristRequest, type ProjectNode, type SaveType } from '../install/tree.js';
 import type { Policy } from '../policy/types.js';
@@ -103,18 +104,23 @@ export async function prepareInstall(opts: InstallOptions): Promise<PreparedInst
   if (opts.mode === 'ci' && !fs.existsSync(path.join(projectDir, 'package-lock.json')) && !fs.existsSync(path.join(projectDir, 'npm-shrinkwrap.json'))) {
     throw new SafeInstallError('E_USAGE', '`ci` needs a package-lock.json', 'run `safe-install install` first to create one');
   }
-  const manifest = JSON.parse(fs.readFileSync(path.join(projectDir, 'package.json'), 'utf8')) as { workspaces?: unknown };
-  if (manifest.workspaces !== undefined) {
-    // The stage holds package.json, lockfile and node_modules only: workspace folders would
-    // be missing from it, and arborist would write a lockfile without them.
-    throw new SafeInstallError('E_USAGE', 'npm workspaces are not supported by safe-install install yet', 'scan the packages with `safe-install scan <spec>` and install with npm, or install in a project without workspaces');
-  }
-  if ((opts.workspaces ?? []).length > 0) {
-    throw new SafeInstallError('E_USAGE', '--workspace needs npm workspaces, which safe-install install does not support yet', 'run it in the workspace folder itself, or scan with `safe-install scan`');
+  const manifest = JSON.parse(fs.readFileSync(path.join(projectDir, 'package.json'), 'utf8')) as Record<string, unknown>;
+  const workspaces = await workspaceFolders(projectDir, manifest);
+  for (const wanted of opts.workspaces ?? []) {
+    // npm's -w takes a workspace's name or its folder.
+    if (!workspaces.some((w) => w.name === wanted || path.resolve(projectDir, w.dir) === path.resolve(projectDir, wanted))) {
+      throw new SafeInstallError('E_USAGE', `no workspace "${wanted}" in ${projectDir}`, workspaces.length > 0 ? `the workspaces are: ${workspaces.map((w) => w.name).join(', ')}` : 'package.json has no `workspaces`; run without --workspace');
+    }
   }
   const recovered = recoverProject(projectDir);
   if (recovered === 'rolled-forward') progress({ stage: 'sandbox', message: 'finished an interrupted install first' });
-  const stage = createStage(projectDir, { withNodeModules: opts.mode !== 'ci' });
+  // Workspace folders join the stage as their package.json and node_modules only: arborist
+  // reads the manifests and links the folders (relative links, right once moved back).
+  const stage = createStage(projectDir, {
+    withNodeModules: opts.mode !== 'ci',
+    files: [...STATE_FILES, ...workspaces.map((w) => path.join(w.dir, 'package.json'))],
+    moduleDirs: ['node_modules', ...workspaces.map((w) => path.join(w.dir, 'node_modules'))],
+  });
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'safe-install-install-'));
   const cleanupWork = () => fs.rmSync(workDir, { recursive: true, force: true });
   // Ctrl-C before the commit: the stage goes, the project was never touched. From the commit

@@ -326,12 +326,38 @@ describe('safe-install npm ci', () => {
     assert.equal(projectHash(dir), before);
   });
 
-  test('a project with npm workspaces is refused before anything changes', async () => {
-    const dir = project('workspaces', { workspaces: ['packages/*'] });
+  test('npm workspaces: -w adds to one workspace, its native addon lands built; lockfile and manifests are npm\'s', async () => {
+    const make = (label: string): string => {
+      const dir = project(label, { workspaces: ['packages/*'] });
+      for (const [name, deps] of [['app', { lib: '1.0.0' }], ['lib', { '@fixtures/no-scripts': '1.0.0' }]] as const) {
+        fs.mkdirSync(path.join(dir, 'packages', name), { recursive: true });
+        fs.writeFileSync(path.join(dir, 'packages', name, 'package.json'), `${JSON.stringify({ name, version: '1.0.0', dependencies: deps }, null, 2)}\n`);
+      }
+      return dir;
+    };
+    const dir = make('workspaces');
+    const r = await run(dir, ['install', '-w', 'app', '@fixtures/native-addon', '--registry', registry.url, '--json', '--no-cache']);
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as InstallJson;
+    assert.equal(report.verdict, 'allow');
+    assert.deepEqual(report.install.sandboxed.map((p) => p.name), ['@fixtures/native-addon']);
+    // The workspace links npm makes, relative, pointing at the real folders.
+    assert.equal(fs.realpathSync(path.join(dir, 'node_modules', 'app')), path.join(dir, 'packages', 'app'));
+    assert.equal(fs.realpathSync(path.join(dir, 'node_modules', 'lib')), path.join(dir, 'packages', 'lib'));
+    const addon = createRequire(path.join(dir, 'packages', 'app', 'index.js'))('@fixtures/native-addon') as { hello(): string };
+    assert.equal(typeof addon.hello, 'function');
+    assert.ok(!fs.existsSync(path.join(dir, '.safe-install')), 'no staging leftovers');
+
+    const ref = make('workspaces-ref');
+    await npmInstallIgnoreScripts(ref, ['-w', 'app', '@fixtures/native-addon']);
+    for (const file of ['package.json', 'package-lock.json', 'packages/app/package.json', 'packages/lib/package.json']) {
+      assert.equal(fs.readFileSync(path.join(dir, file), 'utf8'), fs.readFileSync(path.join(ref, file), 'utf8'), file);
+    }
+    // A name that is no workspace: refused before anything changes.
     const before = projectHash(dir);
-    const r = await run(dir, ['install', '@fixtures/no-scripts', '--registry', registry.url]);
-    assert.equal(r.code, 2, r.stderr);
-    assert.match(r.stderr, /workspaces are not supported/);
+    const bad = await run(dir, ['install', '-w', 'nope', '@fixtures/no-scripts', '--registry', registry.url]);
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, /no workspace "nope"/);
     assert.equal(projectHash(dir), before);
   });
 });
