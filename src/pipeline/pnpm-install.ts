@@ -2,9 +2,9 @@
  * `safe-install pnpm add|install`: pnpm's install, with every dependency build pnpm would run
  * (lifecycle scripts, implicit node-gyp) run in the sandbox first and none on the host.
  *
- * preparePnpmInstall: stage the workspace's install state next to it, let pnpm itself resolve
- * there (`--lockfile-only`: same semantics, same lockfile) and install it with scripts disabled
- * (its store checks every tarball against the lockfile's integrity), diff the new lockfile
+ * preparePnpmInstall: stage the workspace's install state next to it, let pnpm itself install
+ * there with scripts disabled (same resolution, same lockfile; its store checks every tarball
+ * against the lockfile's integrity), diff the new lockfile
  * against what is installed (node_modules/.pnpm/lock.yaml), read each new package's scripts
  * from the files pnpm installed, keep only the builds pnpm's own settings allow (the rest are
  * reported as skipped), and run those in ONE sandbox session, packed from the same files.
@@ -151,27 +151,20 @@ async function prepareInStage(
   const registryArgs = opts.registry ? [`--registry=${opts.registry}`] : [];
   const hint = 'nothing was changed; fix what pnpm reports and retry';
 
-  // 1. pnpm resolves in the stage: the lockfile (and package.json for `add`) it would write.
+  // 1. pnpm itself resolves and installs in the stage, scripts disabled: the lockfile,
+  // package.json and node_modules exactly as it would leave them, minus any build. Its store
+  // checks every tarball against the lockfile's integrity, and these are the very files it
+  // would build: scripts are read from them and the sandbox gets them packed (no second download).
   progress({ stage: 'resolve', done: 0, total: 1 });
-  await runPnpm(pnpm, [opts.command, ...opts.specs, ...opts.pnpmArgs, ...registryArgs, '--lockfile-only'], {
+  await runPnpm(pnpm, [opts.command, ...opts.specs, ...opts.pnpmArgs, ...registryArgs], {
     cwd: path.join(stage.dir, subdir),
-    what: `pnpm ${opts.command} (resolving)`,
+    what: `pnpm ${opts.command} (scripts disabled, in a staging copy)`,
     hint,
   });
   const lock = readPnpmLock(path.join(stage.dir, 'pnpm-lock.yaml'));
   if (!lock) throw new SafeInstallError('E_INTERNAL', 'pnpm wrote no pnpm-lock.yaml', 'this is a bug in safe-install; please report it with your pnpm version');
   const current = readPnpmLock(path.join(stage.projectDir, 'node_modules', '.pnpm', 'lock.yaml'));
   progress({ stage: 'resolve', done: 1, total: 1 });
-
-  // 2. pnpm installs the stage from that lockfile, scripts off. Its store verified every
-  // tarball against the lockfile's integrity, and these are the very files it would build:
-  // scripts are read from them and the sandbox gets them packed, with no second download.
-  progress({ stage: 'reify', message: 'pnpm install into the stage, scripts disabled' });
-  await runPnpm(pnpm, ['install', '--frozen-lockfile', '--prefer-offline', ...(opts.pnpmArgs.includes('--prod') || opts.pnpmArgs.includes('-P') ? ['--prod'] : []), ...registryArgs], {
-    cwd: stage.dir,
-    what: 'pnpm install (scripts disabled)',
-    hint,
-  });
   const modules = readModulesYaml(stage.dir);
   if (modules.nodeLinker && modules.nodeLinker !== 'isolated') {
     throw new SafeInstallError('E_USAGE', `node-linker=${modules.nodeLinker} is not supported by safe-install pnpm yet`, 'nothing was changed; use the default node-linker (isolated)');
