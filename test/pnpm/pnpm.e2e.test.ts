@@ -192,6 +192,21 @@ describe('safe-install pnpm', () => {
     assert.ok(fs.existsSync(path.join(dir, 'packages', 'app', 'node_modules', '@fixtures', 'hang', 'package.json')), 'installed, unbuilt, as pnpm would');
   });
 
+  test('an unknown package or a broken pnpm-workspace.yaml: one clear line, exit 2, nothing changed', async () => {
+    const dir = workspace('errors');
+    const first = await run(dir, ['pnpm', 'install', '--registry', registry.url, '--json']);
+    assert.equal(first.code, 0, first.stderr);
+    const before = workspaceState(dir);
+    const unknown = await run(path.join(dir, 'packages', 'app'), ['pnpm', 'add', '@fixtures/does-not-exist', '--registry', registry.url]);
+    assert.equal(unknown.code, 2, unknown.stderr);
+    assert.match(unknown.stderr, /^safe-install: pnpm add \(scripts disabled, in a staging copy\) failed: .*does-not-exist/m);
+    assert.deepEqual(workspaceState(dir), before);
+    assert.deepEqual(leftovers(dir), []);
+    const nope = await run(dir, ['pnpm', 'update']);
+    assert.equal(nope.code, 2);
+    assert.match(nope.stderr, /only pnpm's add and install go through the sandbox/);
+  });
+
   test('killed while pnpm installs the stage: the workspace is as before and the next run cleans up', async () => {
     const dir = workspace('killed');
     const first = await run(dir, ['pnpm', 'install', '--registry', registry.url, '--json']);
