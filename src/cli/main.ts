@@ -8,6 +8,7 @@ import { cleanupAll } from '../sandbox/cleanup.js';
 import { approveCommand } from './commands/approve.js';
 import { installCommand, looksLikeSpec, npmCommand } from './commands/install.js';
 import { pnpmCommand } from './commands/pnpm.js';
+import { printable } from '../report/escape.js';
 import { ciCommand } from './commands/ci.js';
 import { diffCommand } from './commands/diff.js';
 import { scanCommand } from './commands/scan.js';
@@ -135,13 +136,14 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** One line each: messages can carry names from a lockfile or a registry, never obeyed as escapes. */
 function printError(err: unknown): void {
   if (isSafeInstallError(err)) {
-    process.stderr.write(`safe-install: ${err.message}\n  hint: ${err.hint}\n`);
+    process.stderr.write(`safe-install: ${printable(err.message)}\n  hint: ${printable(err.hint)}\n`);
     if (process.env.SAFE_INSTALL_DEBUG && err.cause) process.stderr.write(`${String((err.cause as Error).stack ?? err.cause)}\n`);
     return;
   }
-  const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
+  const message = printable(err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err));
   process.stderr.write(`safe-install: internal error: ${message}\n  hint: this is a bug; rerun with SAFE_INSTALL_DEBUG=1 and report it\n`);
   if (process.env.SAFE_INSTALL_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
 }

@@ -90,6 +90,13 @@ describe('safe-install CLI', () => {
     assert.match(r.stderr, /hint: /);
   });
 
+  test('an error naming something with terminal escapes shows them, never obeys them', async () => {
+    const r = await run(['frob\u001b[2J\u001b]0;owned\u0007']);
+    assert.equal(r.code, 2);
+    assert.ok(!/[\u0000-\u0008\u000b-\u001f\u007f]/.test(r.stderr), JSON.stringify(r.stderr));
+    assert.match(r.stderr, /unknown command "frob\\x1b\[2J\\x1b\]0;owned\\x07"/);
+  });
+
   test('a directory that is not a package is exit 2', async () => {
     const r = await run(['scan', path.join(root, 'fixtures', 'bad', 'not-a-package')]);
     assert.equal(r.code, 2);
