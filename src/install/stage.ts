@@ -17,6 +17,7 @@ import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { SafeInstallError } from '../errors/index.js';
 
 export const WORK_DIR = '.safe-install';
 const JOURNAL = 'journal.json';
@@ -144,6 +145,59 @@ function copyTree(from: string, to: string): void {
 export function discardStage(stage: Stage): void {
   fs.rmSync(stage.dir, { recursive: true, force: true });
   removeIfEmpty(path.join(stage.projectDir, WORK_DIR));
+}
+
+/**
+ * One install at a time per project: a second run would take the first one's stage for a
+ * leftover and remove it. The lock sits next to the project (like the stage, never in it, so
+ * a killed run leaves the project byte-identical) and holds the owner's pid: a lock whose
+ * owner is gone is stale and taken over. Returns the release.
+ */
+export function lockProject(projectDir: string): () => void {
+  const file = path.join(path.dirname(projectDir), `.${path.basename(projectDir)}.safe-install-lock`);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    let fd: number;
+    try {
+      fd = fs.openSync(file, 'wx');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      // A parent we cannot write to: the stage goes inside the project and there is no lock.
+      if (code === 'EACCES' || code === 'EROFS' || code === 'EPERM') return () => undefined;
+      if (code !== 'EEXIST') throw err;
+      const owner = Number(readOr(file, ''));
+      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
+        throw new SafeInstallError('E_USAGE', `another safe-install (pid ${owner}) is installing in ${projectDir}`, 'wait for it to finish, then run this again');
+      }
+      fs.rmSync(file, { force: true });
+      continue;
+    }
+    fs.writeSync(fd, String(process.pid));
+    fs.closeSync(fd);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (readOr(file, '') === String(process.pid)) fs.rmSync(file, { force: true });
+    };
+  }
+  throw new SafeInstallError('E_USAGE', `could not lock ${projectDir} for the install`, `remove ${file} if no safe-install is running`);
+}
+
+function readOr(file: string, fallback: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8').trim();
+  } catch {
+    return fallback;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Test hook: pause at a named point so a test can kill the process there (never set by users). */

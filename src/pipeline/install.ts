@@ -17,7 +17,7 @@ import { SafeInstallError, describe } from '../errors/index.js';
 import { onCleanup } from '../sandbox/cleanup.js';
 import { VerdictCache, type CachedVerdict, type ScriptFacts } from '../cache/index.js';
 import { landOutputs } from '../install/outputs.js';
-import { commitStage, createStage, discardStage, recoverProject, STATE_FILES, testPause, type Stage } from '../install/stage.js';
+import { commitStage, createStage, discardStage, lockProject, recoverProject, STATE_FILES, testPause, type Stage } from '../install/stage.js';
 import { workspaceFolders } from '../install/workspaces.js';
 import { readNpmSettings } from '../install/npmrc.js';
 import { arboristOptions, changedNodes, newArborist, withDependencies, type ArboristRequest, type ProjectNode, type SaveType } from '../install/tree.js';
@@ -112,7 +112,14 @@ export async function prepareInstall(opts: InstallOptions): Promise<PreparedInst
       throw new SafeInstallError('E_USAGE', `no workspace "${wanted}" in ${projectDir}`, workspaces.length > 0 ? `the workspaces are: ${workspaces.map((w) => w.name).join(', ')}` : 'package.json has no `workspaces`; run without --workspace');
     }
   }
-  const recovered = recoverProject(projectDir);
+  const unlock = lockProject(projectDir);
+  let recovered: ReturnType<typeof recoverProject>;
+  try {
+    recovered = recoverProject(projectDir);
+  } catch (err) {
+    unlock();
+    throw err;
+  }
   if (recovered === 'rolled-forward') progress({ stage: 'sandbox', message: 'finished an interrupted install first' });
   // Workspace folders join the stage as their package.json and node_modules only: arborist
   // reads the manifests and links the folders (relative links, right once moved back).
@@ -130,6 +137,7 @@ export async function prepareInstall(opts: InstallOptions): Promise<PreparedInst
   const releaseStage = onCleanup(async () => {
     discardStage(stage);
     cleanupWork();
+    unlock();
   });
   try {
     const prepared = await prepareInStage(opts, stage, workDir, progress, releaseStage, (p) => inFlight.push(p));
@@ -141,12 +149,14 @@ export async function prepareInstall(opts: InstallOptions): Promise<PreparedInst
         } finally {
           releaseStage();
           cleanupWork();
+          unlock();
         }
       },
       discard: async () => {
         releaseStage();
         await prepared.discard();
         cleanupWork();
+        unlock();
       },
     };
   } catch (err) {
@@ -154,6 +164,7 @@ export async function prepareInstall(opts: InstallOptions): Promise<PreparedInst
     await Promise.allSettled(inFlight);
     discardStage(stage);
     cleanupWork();
+    unlock();
     throw err;
   }
 }

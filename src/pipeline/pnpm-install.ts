@@ -21,7 +21,7 @@ import { SafeInstallError, describe } from '../errors/index.js';
 import { onCleanup } from '../sandbox/cleanup.js';
 import { VerdictCache, type CachedVerdict, type ScriptFacts } from '../cache/index.js';
 import { landOutputs } from '../install/outputs.js';
-import { commitStage, createStage, discardStage, recoverProject, testPause, type Stage } from '../install/stage.js';
+import { commitStage, createStage, discardStage, lockProject, recoverProject, testPause, type Stage } from '../install/stage.js';
 import { readNpmSettings } from '../install/npmrc.js';
 import { findPnpm, type PnpmBinary } from '../pnpm/binary.js';
 import { buildDecider, readBuildSettings } from '../pnpm/build-policy.js';
@@ -92,7 +92,14 @@ export async function preparePnpmInstall(opts: PnpmInstallOptions): Promise<Prep
   if (!projects.includes(path.relative(root, cwd) || '.')) {
     throw new SafeInstallError('E_USAGE', `${cwd} is not a project of the pnpm workspace at ${root}`, 'add it to pnpm-workspace.yaml, or run safe-install in a workspace project');
   }
-  const recovered = recoverProject(root);
+  const unlock = lockProject(root);
+  let recovered: ReturnType<typeof recoverProject>;
+  try {
+    recovered = recoverProject(root);
+  } catch (err) {
+    unlock();
+    throw err;
+  }
   if (recovered === 'rolled-forward') progress({ stage: 'sandbox', message: 'finished an interrupted install first' });
   const manifests = projects.map((p) => path.join(p, 'package.json'));
   const stage = createStage(root, {
@@ -110,6 +117,7 @@ export async function preparePnpmInstall(opts: PnpmInstallOptions): Promise<Prep
   const releaseStage = onCleanup(async () => {
     discardStage(stage);
     cleanupWork();
+    unlock();
   });
   try {
     const prepared = await prepareInStage(opts, pnpm, stage, path.relative(root, cwd), workDir, progress, releaseStage);
@@ -121,18 +129,21 @@ export async function preparePnpmInstall(opts: PnpmInstallOptions): Promise<Prep
         } finally {
           releaseStage();
           cleanupWork();
+          unlock();
         }
       },
       discard: async () => {
         releaseStage();
         await prepared.discard();
         cleanupWork();
+        unlock();
       },
     };
   } catch (err) {
     releaseStage();
     discardStage(stage);
     cleanupWork();
+    unlock();
     throw err;
   }
 }

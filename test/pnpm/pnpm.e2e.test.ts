@@ -221,6 +221,11 @@ describe('safe-install pnpm', () => {
       });
       void h.done.then((res) => reject(new Error(`exited (${res.code}) before the pause: ${res.stderr}`)));
     });
+    // Meanwhile a second install in the same workspace is refused: it would take the first
+    // one's stage for a leftover.
+    const second = await run(dir, ['pnpm', 'install', '--registry', registry.url]);
+    assert.equal(second.code, 2, second.stderr);
+    assert.match(second.stderr, new RegExp(`another safe-install \\(pid ${h.child.pid}\\) is installing`));
     h.child.kill('SIGKILL');
     assert.equal((await h.done).signal, 'SIGKILL');
     assert.deepEqual(workspaceState(dir), before);
