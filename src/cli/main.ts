@@ -55,7 +55,8 @@ scan options:
   --policy FILE                policy file (default: safe-install.config.{yaml,yml,json} or the
                                "safeInstall" key of package.json here, plus ~/.config/safe-install/)
   --registry URL               npm registry to resolve from
-  --script-timeout SECONDS     wall-clock limit per script (default 120)
+  --script-timeout SECONDS     wall-clock limit per script (default 120; a script still
+                               compiling goes on while it compiles, up to 600 s or this)
   --grace SECONDS              how long processes may outlive their script (default 3)
   --base-image IMAGE           base for the sandbox image (default: node:<major>-bookworm-slim, else debootstrap)
   --html FILE                  also write a self-contained HTML report (scan, ci, diff)

@@ -55,7 +55,8 @@ function connectionHaystacks(event: ConnectionEvent): Haystack[] {
   const observed = event.observed;
   if (!observed) return out;
   if (observed.firstBytes) out.push({ ...base, text: Buffer.from(observed.firstBytes, 'base64').toString('latin1'), where: 'the data sent' });
-  if (observed.sni) out.push({ ...base, text: observed.sni, where: 'the TLS server name' });
+  // A server name is a DNS name, sent in clear even when the handshake fails: searched the same way.
+  if (observed.sni) out.push({ ...base, text: `${observed.sni}\n${observed.sni.replace(/\./g, '')}`, where: 'the TLS server name' });
   const http = observed.http;
   if (http) {
     out.push({ ...base, text: `${http.method} ${http.path}`, where: 'the URL' });

@@ -4,6 +4,7 @@
  */
 import { SANDBOX_RESOLVER } from '../sandbox/layout.js';
 import type { ConnectionEvent, DnsEvent, PackageSession } from '../session/types.js';
+import { clientRecords } from './tls-records.js';
 
 /** Syscalls that send something towards a peer; bind/listen/accept only open a door locally. */
 export const EGRESS_SYSCALLS = new Set(['connect', 'sendto', 'sendmsg', 'sendmmsg']);
@@ -57,4 +58,42 @@ export function destinationOf(event: ConnectionEvent): string {
   const where = event.port === null ? host : `${host}:${event.port}`;
   const name = event.hostname ?? event.observed?.http?.host ?? event.observed?.sni;
   return name ? `${name} (${where})` : where;
+}
+
+/** What the sinkhole keeps of a datagram or a stream's start (SinkholeConnection.firstBytes). */
+const FIRST_BYTES_CAP = 4096;
+
+/**
+ * True when the sinkhole saw all that a connection sent, as sent, so the canary search read every
+ * byte of it: an HTTP request not cut short, a datagram it kept whole, a stream that carried
+ * nothing, or a TLS connection that sent no application data. A client that does not accept the
+ * sandbox's certificate hangs up (or alerts) in the handshake: what it sent is then on record as
+ * it was on the wire (its ClientHello, an alert), and it is seen unless any of it was sealed
+ * (TLS 1.3 early data, records after a ChangeCipherSpec). Forwarded traffic went to the real host
+ * undecrypted: never seen.
+ */
+export function seenWhole(event: ConnectionEvent): boolean {
+  const observed = event.observed;
+  if (!observed || observed.forwarded) return false;
+  if (observed.http) return !observed.http.truncated;
+  const received = observed.bytesReceived;
+  if (received === undefined) return false;
+  if (event.protocol === 'udp') return received <= FIRST_BYTES_CAP;
+  if (received === 0) return true;
+  const tls = observed.tls;
+  if (!tls) return false;
+  const recorded = Buffer.from(observed.firstBytes ?? '', 'base64');
+  // A handshake that succeeded: firstBytes hold the decrypted stream, and nothing came through it.
+  if (tls.handshake === 'ok') return recorded.length === 0;
+  return refusedInClear(observed);
+}
+
+/**
+ * A TLS handshake that did not succeed, where everything the client sent is on record and none
+ * of it was encrypted: only its handshake (ClientHello) and alerts left it.
+ */
+export function refusedInClear(observed: NonNullable<ConnectionEvent['observed']>): boolean {
+  if (!observed.tls || observed.tls.handshake === 'ok' || observed.bytesReceived === undefined) return false;
+  const recorded = Buffer.from(observed.firstBytes ?? '', 'base64');
+  return recorded.length >= observed.bytesReceived && clientRecords(recorded).sealed === 0;
 }

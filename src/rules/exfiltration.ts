@@ -1,7 +1,7 @@
 import type { Canary, FileEvent } from '../session/types.js';
 import type { Finding, Rule, RuleContext } from './types.js';
 import { SHARED_BUDGET, findCanaries, needlesFor, type CanaryHit } from './canary-search.js';
-import { egressOf, type Egress } from './egress.js';
+import { egressOf, seenWhole, type Egress } from './egress.js';
 import { haystacksOf, type Haystack } from './egress-text.js';
 import { displayPath, normalizePath } from './paths.js';
 import { isPackageManagerCli, secretAccesses } from './secret-reads.js';
@@ -75,9 +75,10 @@ function composedLeaks(ctx: RuleContext, provenSources: Set<string>): Finding[] 
     if (!first || provenSources.has(match.path)) continue;
     const after = egress.filter((event) => event.time > first.time);
     if (after.length === 0) continue;
-    // Every byte that left was seen (decrypted, not cut) and held no decoy value: what is left
-    // to fear is an encoding the search does not know, which a person should judge (review).
-    // Anything unseen (raw streams, TLS we could not open, cut bodies) keeps it high.
+    // Every byte that left was seen (decrypted, not cut, or a TLS handshake the client gave up
+    // before sending anything) and held no decoy value: what is left to fear is an encoding the
+    // search does not know, which a person should judge (review). Anything unseen (raw streams,
+    // encrypted data we could not open, cut bodies) keeps it high.
     const seen = after.every((event) => fullySeen(ctx, event.id));
     findings.push({
       rule: 'exfiltration',
@@ -91,14 +92,11 @@ function composedLeaks(ctx: RuleContext, provenSources: Set<string>): Finding[] 
   return findings;
 }
 
-/** A DNS query is seen whole; a connection when the sinkhole read all it sent, in clear. */
+/** A DNS query is seen whole; a connection when the sinkhole read all it sent, as sent (./egress.ts). */
 function fullySeen(ctx: RuleContext, id: string): boolean {
   if (ctx.session.dns.some((event) => event.id === id)) return true;
   const connection = ctx.session.connections.find((event) => event.id === id);
-  const observed = connection?.observed;
-  if (!observed || observed.forwarded) return false;
-  if (observed.http) return !observed.http.truncated;
-  return connection.protocol === 'udp' && (observed.bytesReceived ?? Number.POSITIVE_INFINITY) <= 4096;
+  return connection !== undefined && seenWhole(connection);
 }
 
 /** Connections first; a DNS lookup only when no connection already names that host. */

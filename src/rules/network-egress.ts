@@ -2,7 +2,7 @@ import type { ConnectionEvent, DnsEvent } from '../session/types.js';
 import type { Finding, Rule } from './types.js';
 import { connectionNames } from '../policy/hosts.js';
 import { allowEgressLine } from '../policy/suggest.js';
-import { isInetEgress, isLoopback, isResolverQuery } from './egress.js';
+import { isInetEgress, isLoopback, isResolverQuery, refusedInClear } from './egress.js';
 import { listSome } from './text.js';
 
 const SILENT_RESULTS = new Set(['ok', 'EINPROGRESS']);
@@ -76,10 +76,22 @@ function connectionMessage(destination: string, hostname: string | undefined, ev
   const verb = events.some((event) => event.syscall === 'connect') ? 'connects to' : 'sends to';
   const results = [...new Set(events.map((event) => event.result).filter((result) => !SILENT_RESULTS.has(result)))];
   const attempts = events.length > 1 ? `${events.length} attempts` : '';
-  const details = [attempts, ...results].filter(Boolean).join(', ');
+  const details = [attempts, ...results, tlsDetail(events)].filter(Boolean).join(', ');
   const target = hostname ? `${hostname} (${destination})` : destination;
   const local = events.every((event) => isLoopback(event.address)) ? ' on loopback' : '';
   return `${verb} ${target}${local}${details ? `: ${details}` : ''}`;
+}
+
+/**
+ * A client that does not accept the sandbox's certificate gives up in the TLS handshake: say so,
+ * and whether it sent nothing but the handshake (all of it seen) or something sealed as well.
+ */
+function tlsDetail(events: ConnectionEvent[]): string {
+  const refused = events.map((event) => event.observed).filter((o) => o?.tls !== undefined && o.tls.handshake !== 'ok');
+  if (refused.length === 0) return '';
+  const errors = [...new Set(refused.map((o) => o?.tls?.error).filter((e): e is string => e !== undefined))];
+  const what = refused.every((o) => o !== undefined && refusedInClear(o)) ? 'nothing sent but the handshake' : 'not all it sent could be read';
+  return `TLS handshake not completed${errors.length > 0 ? ` (${errors.join(', ')})` : ''}, ${what}`;
 }
 
 /** Names are shown as queried: case can carry data (base64 labels) even though DNS ignores it. */

@@ -184,7 +184,8 @@ function prepareInput(plan: RunPlan, tarballs: Map<string, string>): { dir: stri
 /** The longest a whole session may take before the container is killed from outside. */
 function sessionDeadlineMs(plan: RunPlan): number {
   const scripts = plan.packages.reduce((n, p) => n + p.scripts.length, 0);
-  return 60_000 + scripts * (plan.limits.scriptTimeoutMs + plan.limits.graceMs + 10_000);
+  const perScript = Math.max(plan.limits.scriptTimeoutMs, plan.limits.buildTimeoutMs);
+  return 60_000 + scripts * (perScript + plan.limits.graceMs + 10_000);
 }
 
 async function attachAndRun(docker: Docker, container: Docker.Container, opts: RunContainerOptions, limits: SandboxLimits): Promise<ContainerRun> {

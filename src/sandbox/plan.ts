@@ -9,9 +9,35 @@ import { straceArgs } from './tracer.js';
 export interface PlanLimits {
   scriptTimeoutMs: number;
   graceMs: number;
+  /**
+   * The limit for a script that is still compiling when `scriptTimeoutMs` is up (never less than
+   * that): it goes on while compilers keep working (BUILD_IDLE_MS), up to this long in all.
+   */
+  buildTimeoutMs: number;
 }
 
-export const DEFAULT_PLAN_LIMITS: PlanLimits = { scriptTimeoutMs: 120_000, graceMs: 3_000 };
+/**
+ * The script limit is there to stop code that stalls or hangs, and to bound the session. A native
+ * build that is still compiling is neither: SQLite's amalgamation alone takes over two minutes of
+ * one core. Stopping it would not make the verdict safer (a timeout is never allowed, and a build
+ * cut short leaves nothing to install); giving it the time it needs, traced all along, does. A
+ * script that does nothing, or whose "compiler" does no work, is still stopped at
+ * `scriptTimeoutMs`, and one that compiles for longer than `buildTimeoutMs` at that.
+ */
+export const DEFAULT_PLAN_LIMITS: PlanLimits = { scriptTimeoutMs: 120_000, graceMs: 3_000, buildTimeoutMs: 600_000 };
+
+/** A script past its limit counts as compiling while a compiler started or used CPU within this long. */
+export const BUILD_IDLE_MS = 30_000;
+
+/**
+ * Programs whose work is compiling (exec basenames; a cross prefix like `x86_64-linux-gnu-` and a
+ * version suffix like `-12` are allowed): the compilers proper, the assembler and the linkers
+ * (gcc's drivers run these), clang (which compiles in its own process) and rustc.
+ */
+export const COMPILER_PROGRAMS = [
+  'cc', 'c++', 'gcc', 'g++', 'cc1', 'cc1plus', 'cc1obj', 'cc1objplus', 'lto1', 'lto-wrapper', 'as', 'collect2',
+  'ld', 'ld.bfd', 'ld.gold', 'ld.lld', 'lld', 'clang', 'clang++', 'rustc',
+];
 
 export interface BuiltPlan {
   plan: RunPlan;
@@ -74,9 +100,12 @@ export function buildPlan(
       env: baseEnv(),
       seedFiles: [],
       straceArgs: straceArgs(),
+      compilers: COMPILER_PROGRAMS,
       limits: {
         scriptTimeoutMs: limits.scriptTimeoutMs,
         graceMs: limits.graceMs,
+        buildTimeoutMs: Math.max(limits.buildTimeoutMs, limits.scriptTimeoutMs),
+        buildIdleMs: BUILD_IDLE_MS,
         outputLimitBytes: 64 * 1024 ** 2,
         outputKeepBytes: 16 * 1024,
         traceLimitBytes: 256 * 1024 ** 2,

@@ -42,6 +42,8 @@ export interface RunPlan {
   /** Files the runner writes before any script runs: the decoy home and the realistic project. */
   seedFiles: SeedFile[];
   straceArgs: string[];
+  /** Programs whose work counts as compiling, for `limits.buildTimeoutMs` (see plan.ts). */
+  compilers: string[];
   /**
    * Export build outputs after the last script: per package with scripts, a tar of the files
    * created or changed in its folder (its own node_modules excluded), at most `maxBytes` each.
@@ -49,6 +51,12 @@ export interface RunPlan {
   exportOutputs?: { maxBytes: number };
   limits: {
     scriptTimeoutMs: number;
+    /**
+     * A script still compiling when `scriptTimeoutMs` is up goes on, up to this long in all (at
+     * least `scriptTimeoutMs`), while a compiler started or used CPU within `buildIdleMs`.
+     */
+    buildTimeoutMs: number;
+    buildIdleMs: number;
     /** How long processes may outlive their script before they are killed. */
     graceMs: number;
     /** Bytes of stdout+stderr a script may print before it is stopped. */

@@ -21,6 +21,15 @@ export const TRACED_SYSCALLS = [
   'socket', 'connect', 'bind', 'listen', 'accept', 'accept4', 'sendto', 'sendmsg', 'sendmmsg',
 ] as const;
 
+/**
+ * Signals strace prints. It prints `+++ killed by SIG... +++` only for signals in this set, so
+ * with none a process that died of a signal (a crash's SIGSEGV, SIGPIPE at the end of a
+ * pipeline, the sandbox's own SIGKILL) would have no end in the trace and look as if it outlived
+ * its script. Left out are only the signals whose default action never ends a process (ignore,
+ * continue, stop): SIGCHLD is sent on every child exit, Go runtimes preempt with SIGURG.
+ */
+export const TRACED_SIGNALS = '!SIGCHLD,SIGCONT,SIGURG,SIGWINCH,SIGSTOP,SIGTSTP,SIGTTIN,SIGTTOU';
+
 /** Bytes of string arguments strace prints (paths, argv, datagram payloads). */
 export const TRACE_STRING_LIMIT = 4096;
 
@@ -33,7 +42,7 @@ export function straceArgs(): string[] {
     '-yy', // print paths and socket endpoints for fds
     '-s', String(TRACE_STRING_LIMIT),
     '--seccomp-bpf',
-    '-e', 'signal=none',
+    '-e', `signal=${TRACED_SIGNALS}`,
     '-e', `trace=${TRACED_SYSCALLS.join(',')}`,
   ];
 }

@@ -135,6 +135,7 @@ function observedOf(ev: SinkholeConnection): ObservedTraffic {
     bytesReceived: ev.bytesReceived,
   };
   if (ev.sni) observed.sni = ev.sni;
+  if (ev.tls) observed.tls = { ...ev.tls };
   if (ev.forwarded) observed.forwarded = { ...ev.forwarded };
   if (ev.http) {
     observed.http = {

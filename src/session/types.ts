@@ -170,8 +170,14 @@ export interface ConnectionEvent {
 
 export interface ObservedTraffic {
   protocol: 'http' | 'https' | 'tls' | 'dns' | 'raw';
+  /**
+   * The first bytes the client sent (base64, at most 4 KiB): decrypted after a TLS handshake
+   * that succeeded; for one that did not, everything it sent on the wire.
+   */
   firstBytes?: string;
   sni?: string;
+  /** The TLS handshake with the sinkhole: `ok` when the client accepted its certificate, so the stream was decrypted. */
+  tls?: { handshake: 'ok' | 'failed' | 'incomplete'; error?: string };
   http?: {
     method: string;
     host: string;

@@ -188,6 +188,34 @@ describe('sandbox scan', () => {
     assert.notEqual(result.assessment.verdict, 'allow');
   });
 
+  test('a native build still compiling at the script limit goes on, up to the build limit', async () => {
+    const result = await scanFixture('slow-build', { scriptTimeoutMs: 3000 });
+    const script = sessionOf(result, 'slow-build').scripts[0]!;
+    assert.equal(script.outcome, 'ok', `${script.reason ?? ''} ${script.stderr.head.slice(-300)}`);
+    assert.ok(script.endedAt - script.startedAt > 6, 'it ran well past the 3 s script limit');
+    assert.ok(!rules(result, 'slow-build').includes('timeout'));
+    assert.equal(result.assessment.verdict, 'allow');
+
+    const capped = await scanFixture('slow-build', { scriptTimeoutMs: 2000, buildTimeoutMs: 4000, graceMs: 500 });
+    const stopped = sessionOf(capped, 'slow-build').scripts[0]!;
+    assert.equal(stopped.outcome, 'timeout');
+    assert.match(stopped.reason ?? '', /did not finish within 4 s, the limit for a script still compiling \(2 s for others\)/);
+    assert.ok(stopped.endedAt - stopped.startedAt < 8, 'stopped at the build limit');
+    assert.ok(rules(capped, 'slow-build').includes('timeout'));
+    assert.equal(capped.assessment.verdict, 'block');
+  });
+
+  test('a "compiler" that does no work does not stretch the limit', async () => {
+    const result = await scanFixture('idle-compiler', { scriptTimeoutMs: 3000, graceMs: 500 });
+    const session = sessionOf(result, 'idle-compiler');
+    const script = session.scripts[0]!;
+    assert.ok(session.processes.some((p) => p.argv[0] === './cc1'), 'the fake compiler ran');
+    assert.equal(script.outcome, 'timeout');
+    assert.equal(script.reason, 'did not finish within 3 s');
+    assert.ok(script.endedAt - script.startedAt < 8, 'stopped at the script limit');
+    assert.equal(result.assessment.verdict, 'block');
+  });
+
   test('a script that floods its output is stopped with a recorded finding', async () => {
     const result = await scanFixture('flood');
     const script = sessionOf(result, 'flood').scripts[0]!;

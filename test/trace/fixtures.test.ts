@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { TRACED_SIGNALS, straceArgs } from '../../src/sandbox/tracer.js';
 import { FIXTURE_DIR, fileOps, parseFixture, processByPid } from './helpers.js';
 
 const D = FIXTURE_DIR;
@@ -170,6 +171,36 @@ describe('recorded trace: setsid and nohup children', () => {
     assert.deepEqual(fileOps(r.files.filter((f) => f.path.endsWith('detached.txt'))), [
       `p2 create ${D}/detached.txt mode 0666 openat ok`,
     ]);
+  });
+});
+
+describe('recorded trace: processes that end by a signal', () => {
+  // node crashes with SIGSEGV (as node-gyp-build-test did loading argon2's prebuilt addon), then
+  // `yes` dies of SIGPIPE once `head` has its line; the script itself exits 0.
+  const rootEnd = 1795447570.467657;
+  const r = parseFixture('signalled', { scriptEndedAt: rootEnd });
+
+  it('ends them when the signal did, so nothing outlived the script', () => {
+    assert.deepEqual(
+      r.processes.map((p) => [p.pid, p.parentId, p.argv[0], p.endedAt, p.exitCode, p.signal, p.outlivedScript]),
+      [
+        [409, null, '/bin/sh', rootEnd, 0, null, false],
+        [410, 'p1', 'node', 1795447570.453139, null, 'SIGSEGV', false],
+        [417, 'p1', 'yes', 1795447570.467214, null, 'SIGPIPE', false],
+        [418, 'p1', 'head', 1795447570.467043, 0, null, false],
+      ],
+    );
+    assert.equal(r.unparsedLines, 0);
+  });
+
+  it('is traced with a signal filter that prints every signal that can end a process', () => {
+    const filter = straceArgs().find((arg) => arg.startsWith('signal='));
+    assert.equal(filter, `signal=${TRACED_SIGNALS}`);
+    assert.ok(TRACED_SIGNALS.startsWith('!'), 'a list of the signals left out');
+    const left = TRACED_SIGNALS.slice(1).split(',');
+    for (const fatal of ['SIGKILL', 'SIGSEGV', 'SIGPIPE', 'SIGTERM', 'SIGABRT', 'SIGBUS', 'SIGHUP', 'SIGINT', 'SIGALRM', 'SIGSYS', 'SIGUSR1']) {
+      assert.ok(!left.includes(fatal), `${fatal} can end a process: its +++ killed by line is printed`);
+    }
   });
 });
 

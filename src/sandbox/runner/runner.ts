@@ -214,6 +214,105 @@ function openTracePipe(): { reader: net.Socket; writeFd: number } {
 }
 
 const ROOT_EXIT = /^(\d+) +\S+ \+\+\+ (?:exited with (\d+)|killed by (SIG\w+))/;
+const TASK_EXIT = /^(\d+) +\S+ \+\+\+ (?:exited|killed) /;
+const EXEC_CALL = /^(\d+) +\S+ execve\("((?:[^"\\]|\\.)*)"/;
+const EXEC_RESUMED = /^(\d+) +\S+ <\.\.\. execve resumed>/;
+const CALL_OK = /\) += 0$/;
+
+/** How often the build watch samples the processes' CPU time. */
+const BUILD_SAMPLE_MS = 5000;
+/** Clock ticks per second of /proc/PID/stat times (USER_HZ: 100 on Linux). */
+const TICKS_PER_S = 100;
+/** A share of one core below which the script's processes are not working, just waiting. */
+const WORKING_SHARE = 0.1;
+
+/**
+ * Whether a script is visibly compiling, for the build limit (plan.limits.buildTimeoutMs): over
+ * a sample period, a compiler ran (the trace shows its execve, or it is still running) and the
+ * script's processes used CPU (/proc/PID/stat, children's time included). A program that only
+ * calls itself a compiler and sleeps does no work and does not count.
+ */
+class BuildWatch {
+  /** When compiling was last seen (ms since the epoch), or -Infinity. */
+  lastWork = Number.NEGATIVE_INFINITY;
+  /** Pids running a compiler now, by the trace. */
+  private readonly compilers = new Set<number>();
+  private compilerStarted = false;
+  private readonly pendingExec = new Map<number, string>();
+  private readonly isCompiler: (file: string) => boolean;
+  private ticks = new Map<number, number>();
+  private sampledAt = Date.now();
+
+  constructor(names: string[]) {
+    const escaped = names.map((name) => name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+    const pattern = new RegExp(`^(?:[\\w.]+-)*(?:${escaped.join('|')})(?:-\\d+(?:\\.\\d+)*)?$`);
+    this.isCompiler = (file) => names.length > 0 && pattern.test(path.basename(file));
+  }
+
+  /** Follows the execs and exits of the trace. */
+  onTraceLine(line: string): void {
+    const call = EXEC_CALL.exec(line);
+    if (call) {
+      const pid = Number(call[1]);
+      if (CALL_OK.test(line)) this.execed(pid, call[2]!);
+      else if (line.endsWith(' <unfinished ...>')) this.pendingExec.set(pid, call[2]!);
+      return;
+    }
+    const resumed = EXEC_RESUMED.exec(line);
+    if (resumed) {
+      const pid = Number(resumed[1]);
+      const file = this.pendingExec.get(pid);
+      this.pendingExec.delete(pid);
+      if (file !== undefined && CALL_OK.test(line)) this.execed(pid, file);
+      return;
+    }
+    const exit = TASK_EXIT.exec(line);
+    if (exit) {
+      this.compilers.delete(Number(exit[1]));
+      this.pendingExec.delete(Number(exit[1]));
+    }
+  }
+
+  /** One sample period ends: was a compiler at work in it? */
+  sample(pids: number[]): void {
+    const at = Date.now();
+    const ticks = new Map<number, number>();
+    let used = 0;
+    for (const pid of pids) {
+      const now = cpuTicks(pid);
+      if (now === null) continue;
+      ticks.set(pid, now);
+      used += now - (this.ticks.get(pid) ?? 0);
+    }
+    const compiled = this.compilerStarted || this.compilers.size > 0;
+    if (compiled && used >= ((at - this.sampledAt) / 1000) * TICKS_PER_S * WORKING_SHARE) this.lastWork = at;
+    this.ticks = ticks;
+    this.sampledAt = at;
+    this.compilerStarted = false;
+  }
+
+  private execed(pid: number, file: string): void {
+    if (!this.isCompiler(file)) {
+      this.compilers.delete(pid);
+      return;
+    }
+    this.compilers.add(pid);
+    this.compilerStarted = true;
+  }
+}
+
+/** CPU time of a process and of its children it has waited for, in clock ticks; null when it is gone. */
+function cpuTicks(pid: number): number | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name, in parentheses, may hold spaces and parentheses itself.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime, stime, cutime, cstime: fields 14-17 of proc(5), counted from the state (field 3).
+    return [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0);
+  } catch {
+    return null;
+  }
+}
 
 function runScript(plan: RunPlan, pkg: PlannedPackage, script: PlannedScript): Promise<void> {
   const pkgDir = path.join(plan.projectDir, pkg.location);
@@ -254,10 +353,32 @@ function runScript(plan: RunPlan, pkg: PlannedPackage, script: PlannedScript): P
     });
   };
 
-  const timeout = setTimeout(
-    () => stop('timeout', `did not finish within ${Math.round(limits.scriptTimeoutMs / 1000)} s`),
-    limits.scriptTimeoutMs,
-  );
+  // At the script limit, a script that is compiling goes on while its compilers work, up to the
+  // build limit (plan.ts says why); anything else is stopped there.
+  const build = new BuildWatch(plan.compilers ?? []);
+  // Sampled often enough that a short test limit still sees a build at work.
+  const samplePeriod = Math.min(BUILD_SAMPLE_MS, Math.max(250, Math.floor(limits.scriptTimeoutMs / 3)));
+  const buildSampler = setInterval(() => build.sample(otherPids(spare)), samplePeriod);
+  const seconds = (ms: number): number => Math.round(ms / 1000);
+  const startedMs = Date.now();
+  let extended = false;
+  const deadline = (): void => {
+    const elapsed = Date.now() - startedMs;
+    const compiling = Date.now() - build.lastWork <= limits.buildIdleMs;
+    if (compiling && elapsed < limits.buildTimeoutMs) {
+      extended = true;
+      timeout = setTimeout(deadline, Math.min(samplePeriod, limits.buildTimeoutMs - elapsed));
+      return;
+    }
+    let message = `did not finish within ${seconds(limits.scriptTimeoutMs)} s`;
+    if (extended && compiling) {
+      message = `did not finish within ${seconds(limits.buildTimeoutMs)} s, the limit for a script still compiling (${seconds(limits.scriptTimeoutMs)} s for others)`;
+    } else if (extended) {
+      message += `, nor in the ${seconds(elapsed - limits.scriptTimeoutMs)} s more it was given while it compiled: it stopped compiling ${seconds(Date.now() - build.lastWork)} s before`;
+    }
+    stop('timeout', message);
+  };
+  let timeout = setTimeout(deadline, limits.scriptTimeoutMs);
 
   const onOutput = (capture: OutputCapture) => (chunk: Buffer) => {
     capture.add(chunk);
@@ -270,6 +391,7 @@ function runScript(plan: RunPlan, pkg: PlannedPackage, script: PlannedScript): P
 
   let pending = '';
   const onTraceLine = (line: string): void => {
+    build.onTraceLine(line);
     if (rootPid === null) {
       const pid = /^(\d+) /.exec(line);
       if (pid) rootPid = Number(pid[1]);
@@ -313,6 +435,7 @@ function runScript(plan: RunPlan, pkg: PlannedPackage, script: PlannedScript): P
     // 'exit', not 'close': a script that killed the tracer leaves processes holding its pipes open.
     child.on('exit', async (code, sig) => {
       clearTimeout(timeout);
+      clearInterval(buildSampler);
       if (graceTimer) clearTimeout(graceTimer);
       await killing;
       // Leftovers must not run on into the next script.

@@ -106,8 +106,9 @@ export interface SinkholeConnection {
   http?: SinkholeHttpRequest;
   /**
    * The first bytes (at most 4 KiB, base64) of what the client sent: decrypted when the TLS
-   * handshake succeeded, else as received (for a failed TLS handshake: the ClientHello). Empty
-   * when the client sent nothing, e.g. while it waited for a server banner.
+   * handshake succeeded, else as received. For TLS whose handshake did not succeed, that is
+   * everything the client sent on the wire (its ClientHello, an alert, whatever followed), not
+   * just the head. Empty when the client sent nothing, e.g. while it waited for a server banner.
    */
   firstBytes: string;
   /** Every byte received from the client on the wire (encrypted for TLS). */

@@ -24,6 +24,7 @@ import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
+import { Duplex } from 'node:stream';
 import type {
   SinkholeAllow,
   SinkholeConnection,
@@ -1182,7 +1183,14 @@ class TcpCatcher {
       return;
     }
     if (session.isFinished) return;
-    const secure = new tls.TLSSocket(raw, { isServer: true, secureContext: context });
+    // Until the handshake is done, firstBytes holds what the client sent on the wire, all of it
+    // (up to the cap): a client that refuses our certificate leaves its ClientHello and its alert
+    // there, and the host can tell that nothing encrypted followed (src/rules/tls-records.ts).
+    session.firstBytes.reset();
+    const wire = tapped(raw, (chunk) => {
+      if (session.tls?.handshake !== 'ok') session.firstBytes.add(chunk);
+    });
+    const secure = new tls.TLSSocket(wire, { isServer: true, secureContext: context });
     this.bySocket.set(secure, session);
     secure.on('error', (err: Error & { code?: string }) => {
       // OpenSSL's messages carry source paths; its codes (ERR_SSL_TLSV1_ALERT_UNKNOWN_CA) say it all.
@@ -1210,6 +1218,38 @@ class TcpCatcher {
       res.end();
     });
   }
+}
+
+/**
+ * The socket as a stream of its own, for TLS to read from: node's TLS takes a net.Socket's
+ * handle over and reads past any 'data' listener, so a chunk could not be seen on its way in.
+ * The head put back by readHead comes through first.
+ */
+function tapped(raw: net.Socket, onChunk: (chunk: Buffer) => void): Duplex {
+  const tap = new Duplex({
+    read() {
+      raw.resume();
+    },
+    write(chunk: Buffer, _encoding, done) {
+      if (raw.destroyed) return done();
+      raw.write(chunk, () => done());
+    },
+    final(done) {
+      raw.end();
+      done();
+    },
+    destroy(err, done) {
+      raw.destroy();
+      done(err);
+    },
+  });
+  raw.on('data', (chunk: Buffer) => {
+    onChunk(chunk);
+    if (!tap.push(chunk)) raw.pause();
+  });
+  raw.on('end', () => tap.push(null));
+  raw.on('close', () => tap.destroy());
+  return tap;
 }
 
 function listenTcp(port: number, host: string, onConnection: (socket: net.Socket) => void): Promise<net.Server> {
