@@ -6,17 +6,61 @@
  *
  * npm 11: package.json `allowScripts: { "name@version": true }`.
  * pnpm 10.19+: package.json `pnpm.onlyBuiltDependencies: ["name@version"]`.
+ * A pnpm project (pnpm-lock.yaml, no package-lock.json): `allowBuilds: { "name@version": true }`
+ * in pnpm-workspace.yaml, where pnpm 10.26+ keeps its settings.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { SafeInstallError } from '../errors/index.js';
 import type { VerdictCache, VerdictKey } from '../cache/index.js';
 import { VerdictCache as Cache } from '../cache/index.js';
+import { parseDocument } from 'yaml';
+import { readPnpmLock } from '../pnpm/lockfile.js';
+import { installScripts } from '../resolve/install-scripts.js';
 
 export interface ScriptedPackage {
   name: string;
   version: string;
   integrity: string | null;
+}
+
+/** Which lockfile a project has: approve writes the allowlist of that package manager. */
+export function projectKind(projectDir: string): 'npm' | 'pnpm' {
+  return !fs.existsSync(path.join(projectDir, 'package-lock.json')) && fs.existsSync(path.join(projectDir, 'pnpm-lock.yaml')) ? 'pnpm' : 'npm';
+}
+
+/**
+ * Every package of pnpm's lockfile with install-time code, read from the files pnpm installed
+ * (its lockfile does not say): `node_modules/.pnpm/<id>/node_modules/<name>`.
+ */
+export function scriptedPnpmPackages(projectDir: string): ScriptedPackage[] {
+  const lock = readPnpmLock(path.join(projectDir, 'pnpm-lock.yaml'));
+  if (!lock) throw new SafeInstallError('E_USAGE', `no pnpm-lock.yaml in ${projectDir}`, 'install with `safe-install pnpm install` first');
+  const store = path.join(projectDir, 'node_modules', '.pnpm');
+  if (!fs.existsSync(store)) throw new SafeInstallError('E_USAGE', `nothing is installed in ${projectDir}`, 'install with `safe-install pnpm install` first; approve works from what the sandbox saw');
+  const folders = fs.readdirSync(store);
+  const out: ScriptedPackage[] = [];
+  for (const p of lock.packages.values()) {
+    const prefix = p.id.replace(/\//g, '+');
+    const folder = folders.find((f) => f === prefix || f.startsWith(`${prefix}_`));
+    if (!folder) continue;
+    const dir = path.join(store, folder, 'node_modules', p.name);
+    let manifest: Record<string, unknown>;
+    try {
+      manifest = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as Record<string, unknown>;
+    } catch {
+      continue;
+    }
+    let gyp = false;
+    try {
+      gyp = fs.lstatSync(path.join(dir, 'binding.gyp')).isFile();
+    } catch {
+      gyp = false;
+    }
+    if (Object.keys(installScripts(manifest, gyp).scripts).length === 0) continue;
+    out.push({ name: p.name, version: p.version, integrity: p.integrity });
+  }
+  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 /** Every package of the lockfile that has install scripts (npm records `hasInstallScript`). */
@@ -80,6 +124,26 @@ export function writeApprovals(projectDir: string, approved: string[]): { change
   const indent = /^[ \t]+(?=")/m.exec(text)?.[0] ?? '  ';
   const eol = text.includes('\r\n') ? '\r\n' : '\n';
   const next = JSON.stringify(manifest, null, indent).replace(/\n/g, eol) + (text.endsWith('\n') ? eol : '');
+  if (next === text) return { changed: false };
+  const tmp = `${file}.safe-install-${process.pid}.tmp`;
+  fs.writeFileSync(tmp, next);
+  fs.renameSync(tmp, file);
+  return { changed: true };
+}
+
+/**
+ * Adds the approved entries to pnpm-workspace.yaml's `allowBuilds` (made if absent), keeping
+ * the rest of the file, comments included. A `false` the user wrote wins.
+ */
+export function writePnpmApprovals(projectDir: string, approved: string[]): { changed: boolean } {
+  const file = path.join(projectDir, 'pnpm-workspace.yaml');
+  const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+  const doc = parseDocument(text);
+  if (doc.errors.length > 0) throw new SafeInstallError('E_USAGE', `pnpm-workspace.yaml is not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`, 'fix the file; pnpm would refuse it too');
+  for (const id of approved) {
+    if (doc.getIn(['allowBuilds', id]) === undefined) doc.setIn(['allowBuilds', id], true);
+  }
+  const next = approved.length === 0 ? text : doc.toString();
   if (next === text) return { changed: false };
   const tmp = `${file}.safe-install-${process.pid}.tmp`;
   fs.writeFileSync(tmp, next);

@@ -160,6 +160,23 @@ describe('safe-install pnpm', () => {
     assert.ok(fs.existsSync(path.join(storeDir, 'build', 'Release', 'addon.node')));
   });
 
+  test('approve pins what the sandbox allowed in pnpm-workspace.yaml allowBuilds, keeping the rest of the file', async () => {
+    const env = { XDG_CACHE_HOME: path.join(tmp, 'xdg-approve') };
+    const dir = workspace('approve', { allow: { '@fixtures/native-addon': true, '@fixtures/hang': false }, appDeps: { '@fixtures/hang': '1.0.0' } });
+    fs.appendFileSync(path.join(dir, 'pnpm-workspace.yaml'), '# kept\n');
+    const installed = await run(dir, ['pnpm', 'install', '--registry', registry.url], env);
+    assert.equal(installed.code, 0, installed.stderr);
+    const r = await run(dir, ['approve', '--json'], env);
+    // hang was never sandboxed (pnpm does not build it): not approved, and exit 1 says so.
+    assert.equal(r.code, 1, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), { approved: ['@fixtures/native-addon@1.0.0'], unproven: ['@fixtures/hang@1.0.0'], changed: true });
+    const yaml = fs.readFileSync(path.join(dir, 'pnpm-workspace.yaml'), 'utf8');
+    assert.match(yaml, /"?@fixtures\/native-addon@1\.0\.0"?: true/);
+    assert.match(yaml, /"?@fixtures\/hang"?: false/);
+    assert.match(yaml, /# kept/);
+    assert.ok(!/hang@1\.0\.0/.test(yaml));
+  });
+
   test('a malicious dependency added to a workspace project is blocked; the workspace stays byte-identical', async () => {
     const dir = workspace('malicious', { allow: { '@fixtures/native-addon': true, '@fixtures/attack-worm-republish': true } });
     const first = await run(dir, ['pnpm', 'install', '--registry', registry.url, '--json']);
