@@ -246,7 +246,9 @@ export async function vetPipRequests(reqs: readonly PipRequest[], opts: VetOptio
       }
       let learned = false;
       for (const [j, group] of groups.entries()) {
-        const { result, built } = await vet(opts, python, { packages: group, satisfied: [], unavailable: [], markerExcluded: [] }, path.join(workDir, `round-${round}`, `session-${j + 1}`));
+        const dir = path.join(workDir, `round-${round}`, `session-${j + 1}`);
+        fs.mkdirSync(dir, { recursive: true });
+        const { result, built } = await vet(opts, python, { packages: group, satisfied: [], unavailable: [], markerExcluded: [] }, dir);
         sessions.push(result);
         for (const dist of group) {
           vetted.add(`${dist.name}==${dist.version}:${dist.sha256}`);

@@ -45,17 +45,27 @@ test('base: --base, then the PR target, then origin/HEAD, then HEAD~1, then noth
   assert.equal(await fileAt(r.dir, first, 'missing.json'), null);
 });
 
-test('lockfileDelta: only what changed since the base; requirements changes are noted, not allowed silently', async () => {
+test('lockfileDelta: only what changed since the base, npm lockfiles and requirements files alike; nothing left as a note', async () => {
   const r = repo();
   r.commit('package-lock.json', lock({ a: '1.0.0', b: '1.0.0' }));
   fs.writeFileSync(path.join(r.dir, 'package-lock.json'), lock({ a: '1.0.0', b: '2.0.0', c: '0.1.0' }));
-  fs.writeFileSync(path.join(r.dir, 'requirements-dev.txt'), 'requests==2.0\n');
+  fs.writeFileSync(path.join(r.dir, 'requirements-dev.txt'), '# dev\nrequests==2.0\n');
   const delta = await lockfileDelta({ cwd: r.dir, base: 'HEAD', env: {} });
-  assert.deepEqual(delta.changes.map((c) => `${c.kind} ${c.pkg.name}@${c.pkg.version}:${c.pkg.line}`), ['changed b@2.0.0:9', 'added c@0.1.0:13']);
-  assert.deepEqual(delta.notes, ['requirements-dev.txt changed but was not sandboxed: safe-install has no pip front-end yet']);
+  assert.deepEqual(delta.changes.map((c) => `${c.kind} ${c.lockfile} ${c.pkg.name}@${c.pkg.version}:${c.pkg.line}`), [
+    'changed package-lock.json b@2.0.0:9',
+    'added package-lock.json c@0.1.0:13',
+    'added requirements-dev.txt requests@2.0:2',
+  ]);
+  assert.deepEqual(delta.lockfiles, ['package-lock.json', 'requirements-dev.txt']);
+  assert.deepEqual(delta.notes, [], 'requirements changes are sandboxed, not noted');
   fs.writeFileSync(path.join(r.dir, 'package-lock.json'), lock({ a: '1.0.0', b: '1.0.0' }));
+  assert.deepEqual((await lockfileDelta({ cwd: r.dir, base: 'HEAD', env: {} })).changes.map((c) => c.lockfile), ['requirements-dev.txt']);
+  r.commit('requirements-dev.txt', '# dev\nrequests==2.0\n');
   assert.deepEqual((await lockfileDelta({ cwd: r.dir, base: 'HEAD', env: {} })).changes, []);
+  // A Python-only repository has a lockfile too.
   fs.rmSync(path.join(r.dir, 'package-lock.json'));
+  assert.deepEqual((await lockfileDelta({ cwd: r.dir, base: 'HEAD', env: {} })).lockfiles, ['requirements-dev.txt']);
+  fs.rmSync(path.join(r.dir, 'requirements-dev.txt'));
   await assert.rejects(lockfileDelta({ cwd: r.dir, base: 'HEAD', env: {} }), (err: unknown) => isSafeInstallError(err) && err.code === 'E_LOCKFILE');
   const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'si-ci-nogit-'));
   dirs.push(outside);
