@@ -71,3 +71,22 @@ test('lockfileDelta: only what changed since the base, npm lockfiles and require
   dirs.push(outside);
   await assert.rejects(lockfileDelta({ cwd: outside, env: {} }), (err: unknown) => isSafeInstallError(err) && err.code === 'E_GIT');
 });
+
+test('lockfileDelta for Python: includes followed from the working tree, constraint files read but not diffed, a new editable line noted', async () => {
+  const r = repo();
+  fs.mkdirSync(path.join(r.dir, 'requirements'));
+  fs.writeFileSync(path.join(r.dir, 'requirements', 'base.txt'), 'a==1.0\n-c ../constraints.txt\n');
+  fs.writeFileSync(path.join(r.dir, 'constraints.txt'), 'b==1.0\n');
+  r.git('add', '.');
+  r.commit('requirements.txt', '-r requirements/base.txt\n-e .\n');
+  fs.writeFileSync(path.join(r.dir, 'requirements', 'base.txt'), '# bumped\na==1.1\n-c ../constraints.txt\n');
+  fs.writeFileSync(path.join(r.dir, 'constraints.txt'), 'b==2.0\n');
+  fs.writeFileSync(path.join(r.dir, 'requirements.txt'), '-r requirements/base.txt\n-e .\n-e ./plugins/x\n');
+  const delta = await lockfileDelta({ cwd: r.dir, base: 'HEAD', env: {} });
+  assert.deepEqual(delta.lockfiles, ['requirements.txt', 'requirements/base.txt']);
+  assert.deepEqual(delta.changes.map((c) => `${c.kind} ${c.lockfile}:${c.pkg.line} ${c.pkg.name}@${c.pkg.version} was ${c.previous?.version}`), ['changed requirements/base.txt:2 a@1.1 was 1.0']);
+  assert.deepEqual(delta.notes, ['requirements.txt:3: editable requirement ./plugins/x (a local project, not a package from an index) was not sandboxed']);
+  assert.deepEqual([...delta.python.constraintOnly], ['constraints.txt']);
+  fs.writeFileSync(path.join(r.dir, 'requirements.txt'), '-e .\n-r requirements/gone.txt\n');
+  await assert.rejects(lockfileDelta({ cwd: r.dir, base: 'HEAD', env: {} }), (err: unknown) => isSafeInstallError(err) && err.code === 'E_LOCKFILE' && err.message === 'requirements.txt:2 includes requirements/gone.txt, which does not exist');
+});
