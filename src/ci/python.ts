@@ -51,6 +51,8 @@ export interface PythonTree {
   /** Files only ever included with `-c`: constraints, not installs. */
   constraintOnly: Set<string>;
   locks: ParsedLockfile[];
+  /** Lockfiles that do not parse: an error only if they changed. */
+  brokenLocks: Map<string, SafeInstallError>;
 }
 
 export interface PythonDelta {
@@ -90,12 +92,18 @@ export async function pythonDelta(root: string, baseCommit: string | null, env: 
     const head = tree.requirements.get(file)!;
     const { changed, base } = await compare(head, (text) => parseRequirements(text, file, env));
     if (!changed) continue;
+    // A changed file must be read whole; an unchanged one only matters if a change depends on it (step 2).
+    if (head.problems.length > 0) throw head.problems[0]!;
     for (const skip of head.skipped) {
       if (!base?.skipped.some((b) => b.why === skip.why)) notes.push(`${file}:${skip.line}: ${skip.why} was not sandboxed`);
     }
   }
   for (const lock of tree.locks) {
     await compare(lock, (text) => LOCKS.find((l) => l.file === lock.path)!.parse(text, lock.path));
+  }
+  for (const [file, err] of tree.brokenLocks) {
+    files.push(file);
+    if ((await fileAt(root, baseCommit, file)) !== fs.readFileSync(path.join(root, file), 'utf8')) throw err;
   }
   return { files, changes, notes, tree };
 }
@@ -111,7 +119,7 @@ function readTree(root: string, env: NodeJS.ProcessEnv): PythonTree {
     if (!fs.existsSync(full)) {
       throw new SafeInstallError('E_LOCKFILE', `${from ?? file} includes ${file}, which does not exist`, 'fix the -r / -c line: pip would fail on it too');
     }
-    const parsed = parseRequirements(fs.readFileSync(full, 'utf8'), file, env);
+    const parsed = parseRequirements(fs.readFileSync(full, 'utf8'), file, env, { collect: true });
     requirements.set(file, parsed);
     for (const d of parsed.directives) {
       if (d.kind === 'requirement' || d.kind === 'constraint') visit(d.path, constraint || d.kind === 'constraint', `${file}:${d.line}`);
@@ -131,11 +139,18 @@ function readTree(root: string, env: NodeJS.ProcessEnv): PythonTree {
   for (const file of roots) again(file, false, seen);
   const constraintOnly = new Set([...requirements.keys()].filter((f) => !asRequirement.has(f)));
   const locks: ParsedLockfile[] = [];
+  const brokenLocks = new Map<string, SafeInstallError>();
   for (const { file, parse } of LOCKS) {
     const full = path.join(root, file);
-    if (fs.existsSync(full)) locks.push(parse(fs.readFileSync(full, 'utf8'), file));
+    if (!fs.existsSync(full)) continue;
+    try {
+      locks.push(parse(fs.readFileSync(full, 'utf8'), file));
+    } catch (err) {
+      if (!(err instanceof SafeInstallError)) throw err;
+      brokenLocks.set(file, err);
+    }
   }
-  return { roots, requirements, constraintOnly, locks };
+  return { roots, requirements, constraintOnly, locks, brokenLocks };
 }
 
 export interface PythonVetOptions {
@@ -285,11 +300,13 @@ function requirementsRequests(changes: readonly LockfileChange[], tree: PythonTr
     const extra: string[] = [];
     const links: string[] = [];
     const seen = new Set<string>();
+    const problems: SafeInstallError[] = [];
     // pip's reading order: lines in order, an include where it stands, options applying globally.
     const walk = (file: string, constraint: boolean): void => {
       if (seen.has(`${file}\0${constraint}`)) return;
       seen.add(`${file}\0${constraint}`);
       const parsed = tree.requirements.get(file)!;
+      problems.push(...parsed.problems);
       const items = [...parsed.directives.map((d) => ({ line: d.line, d })), ...parsed.packages.map((p) => ({ line: p.line, p }))].sort((a, b) => a.line - b.line);
       for (const item of items) {
         if ('p' in item) {
@@ -315,6 +332,8 @@ function requirementsRequests(changes: readonly LockfileChange[], tree: PythonTr
     };
     walk(rootFile, false);
     if (asked.size === 0) continue;
+    // What cannot be read faithfully would make this install's resolution a guess.
+    if (problems.length > 0) throw problems[0]!;
     // The flags win over the files (a CI mirror), the files over pip's config.
     if (!req.indexUrl && indexUrl) req.indexUrl = indexUrl;
     req.extraIndexUrls.push(...extra.filter((u) => !req.extraIndexUrls.includes(u)));

@@ -25,14 +25,29 @@ const NAME = /^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(\[[^\]]*\])?\s*(.
 /** Options a requirements file may hold that change nothing about what gets installed. */
 const IGNORED_WITH_VALUE = new Set(['--trusted-host']);
 
-export function parseRequirements(text: string, file: string, env: NodeJS.ProcessEnv = process.env): ParsedRequirements {
+/**
+ * Refuses (E_LOCKFILE, with the line) what it cannot read faithfully; with `collect`, such lines
+ * are skipped and listed in `problems` instead, for the caller to refuse only if the file matters.
+ */
+export function parseRequirements(text: string, file: string, env: NodeJS.ProcessEnv = process.env, opts: { collect?: boolean } = {}): ParsedRequirements {
   const packages: LockedPackage[] = [];
   const directives: RequirementsDirective[] = [];
   const skipped: ParsedRequirements['skipped'] = [];
+  const problems: SafeInstallError[] = [];
   const fail = (line: number, message: string, hint: string): never => {
     throw new SafeInstallError('E_LOCKFILE', `${file}:${line}: ${message}`, hint);
   };
   for (const { line, text: logical } of logicalLines(text, env)) {
+    try {
+      parseLine(line, logical);
+    } catch (err) {
+      if (!opts.collect || !(err instanceof SafeInstallError)) throw err;
+      problems.push(err);
+    }
+  }
+  return { kind: 'requirements', path: file, packages, directives, skipped, problems };
+
+  function parseLine(line: number, logical: string): void {
     // pip's break_args_options: the requirement is every space-separated token before the first option.
     const tokens = logical.split(' ');
     const firstOption = tokens.findIndex((t) => t.startsWith('-'));
@@ -40,7 +55,7 @@ export function parseRequirements(text: string, file: string, env: NodeJS.Proces
     const options = firstOption < 0 ? [] : tokens.slice(firstOption).filter((t) => t !== '');
     if (spec === '') {
       parseOptionLine(options, line, file, directives, skipped, fail);
-      continue;
+      return;
     }
     const hashes: string[] = [];
     for (let i = 0; i < options.length; i++) {
@@ -56,7 +71,6 @@ export function parseRequirements(text: string, file: string, env: NodeJS.Proces
     }
     packages.push(entryOf(spec, hashes, line, file, fail));
   }
-  return { kind: 'requirements', path: file, packages, directives, skipped };
 }
 
 function entryOf(spec: string, hashes: string[], line: number, file: string, fail: (line: number, message: string, hint: string) => never): LockedPackage {

@@ -1,5 +1,6 @@
 /** What the CI gate reads from lockfiles and hands to its reports. */
 import type { BehaviourDiff } from '../diff/types.js';
+import type { SafeInstallError } from '../errors/index.js';
 import type { JsonReport } from '../report/json.js';
 import type { Finding, Verdict } from '../rules/types.js';
 
@@ -52,6 +53,8 @@ export interface ParsedRequirements extends ParsedLockfile {
   directives: RequirementsDirective[];
   /** Lines the gate does not sandbox, with why (an editable install of a local folder). */
   skipped: { line: number; why: string }[];
+  /** Lines it could not read faithfully (only when asked to collect them rather than refuse at once). */
+  problems: SafeInstallError[];
 }
 
 /** Where a sandboxed package is pinned when no lockfile change names it (a Python dependency pulled in by a requirement line). */

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { fileAt, resolveBase } from '../../src/ci/git.js';
 import { lockfileDelta } from '../../src/ci/gate.js';
+import { vetPythonChanges } from '../../src/ci/python.js';
 import { isSafeInstallError } from '../../src/errors/index.js';
 
 const dirs: string[] = [];
@@ -89,4 +90,35 @@ test('lockfileDelta for Python: includes followed from the working tree, constra
   assert.deepEqual([...delta.python.constraintOnly], ['constraints.txt']);
   fs.writeFileSync(path.join(r.dir, 'requirements.txt'), '-e .\n-r requirements/gone.txt\n');
   await assert.rejects(lockfileDelta({ cwd: r.dir, base: 'HEAD', env: {} }), (err: unknown) => isSafeInstallError(err) && err.code === 'E_LOCKFILE' && err.message === 'requirements.txt:2 includes requirements/gone.txt, which does not exist');
+});
+
+test('Python files the gate cannot read faithfully stop it only when they matter: changed, or read by a changed install', async () => {
+  const r = repo();
+  fs.writeFileSync(path.join(r.dir, 'uv.lock'), '[[package]]\nname = "broken\n');
+  fs.writeFileSync(path.join(r.dir, 'requirements-extra.txt'), 'x==1\n');
+  r.git('add', '.');
+  r.commit('requirements.txt', '--only-binary :all:\n-r requirements-extra.txt\n');
+  r.commit('package-lock.json', lock({ a: '1.0.0' }));
+  fs.writeFileSync(path.join(r.dir, 'package-lock.json'), lock({ a: '1.1.0' }));
+  // Unchanged: an npm change is gated as before.
+  const npmOnly = await lockfileDelta({ cwd: r.dir, base: 'HEAD', env: {} });
+  assert.deepEqual(npmOnly.changes.map((c) => `${c.lockfile} ${c.pkg.name}@${c.pkg.version}`), ['package-lock.json a@1.1.0']);
+  // An included file changes: the install reading --only-binary is refused before anything runs.
+  fs.writeFileSync(path.join(r.dir, 'requirements-extra.txt'), 'x==2\n');
+  const delta = await lockfileDelta({ cwd: r.dir, base: 'HEAD', env: {} });
+  const python = delta.changes.filter((c) => c.pkg.ecosystem === 'pypi');
+  assert.deepEqual(python.map((c) => `${c.lockfile}:${c.pkg.line} ${c.pkg.name}@${c.pkg.version}`), ['requirements-extra.txt:1 x@2']);
+  await assert.rejects(
+    vetPythonChanges(python, delta.python, { root: r.dir, tool: { name: 'safe-install', version: '0' }, scan: {}, index: { python: '/nonexistent/python3' } }),
+    (err: unknown) => isSafeInstallError(err) && err.code === 'E_LOCKFILE' && /^requirements\.txt:1: the option --only-binary/.test(err.message),
+  );
+  // The file itself changes: refused in the cheap step.
+  fs.writeFileSync(path.join(r.dir, 'requirements.txt'), '--only-binary :all:\n-r requirements-extra.txt\ny==1\n');
+  await assert.rejects(lockfileDelta({ cwd: r.dir, base: 'HEAD', env: {} }), (err: unknown) => isSafeInstallError(err) && err.code === 'E_LOCKFILE' && /^requirements\.txt:1: /.test(err.message));
+  // A lockfile that does not parse: ignored while unchanged, refused once changed.
+  fs.writeFileSync(path.join(r.dir, 'requirements.txt'), '--only-binary :all:\n-r requirements-extra.txt\n');
+  fs.writeFileSync(path.join(r.dir, 'requirements-extra.txt'), 'x==1\n');
+  assert.deepEqual((await lockfileDelta({ cwd: r.dir, base: 'HEAD', env: {} })).lockfiles, ['package-lock.json', 'requirements-extra.txt', 'requirements.txt', 'uv.lock']);
+  fs.appendFileSync(path.join(r.dir, 'uv.lock'), '# edited\n');
+  await assert.rejects(lockfileDelta({ cwd: r.dir, base: 'HEAD', env: {} }), (err: unknown) => isSafeInstallError(err) && err.code === 'E_LOCKFILE' && /^uv\.lock:2: not valid TOML/.test(err.message));
 });
