@@ -209,7 +209,8 @@ export async function vetPythonChanges(changes: readonly LockfileChange[], tree:
     // Without the wheel, what pip would land was never inspected: the gate cannot decide.
     throw new SafeInstallError('E_SANDBOX', incomplete.join('; '), 'pip would most likely fail the same way; fix the build (see `safe-install scan <sdist> --verbose`) or pin a version with a wheel');
   }
-  for (const failure of sessions.flatMap((s) => s.failures).filter((f) => !incomplete.includes(f))) notes.push(failure);
+  // Blocked anyway, or a wheel for another Python: said, the verdict stands.
+  notes.push(...sessions.flatMap((s) => s.failures));
 
   requests.forEach((request, i) => {
     const resolution = vetting.resolutions[i]!;
