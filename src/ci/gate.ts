@@ -10,6 +10,9 @@
  * 3. Changed packages with install-time code also run their base version (a second session: each
  *    version gets a fresh decoy machine, so one cannot prime the other) and the behaviour diff says
  *    what is new.
+ * 4. Python (requirements*.txt and what they include, uv.lock, poetry.lock: ./python.ts): added
+ *    and changed packages go through the pip front-end's vetting in the same run (sdists built in
+ *    the sandbox, wheels inspected), and their findings join the report.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -23,7 +26,8 @@ import { fileAt, repoRoot, resolveBase } from './git.js';
 import { diffLockfiles } from './lockfile-diff.js';
 import { parsePackageLock } from './package-lock.js';
 import { parsePnpmLock } from './pnpm-lock.js';
-import type { CachedChange, CiResult, LockedPackage, LockfileChange, ParsedLockfile } from './types.js';
+import type { CachedChange, CiResult, LockedPackage, LockfileChange, PackageLocation, ParsedLockfile } from './types.js';
+import { pythonDelta, vetPythonChanges, type PythonIndexOptions, type PythonTree } from './python.js';
 import { VerdictCache } from '../cache/index.js';
 import { connectDocker } from '../sandbox/docker.js';
 import { ensureSandboxImage } from '../sandbox/image/index.js';
@@ -47,6 +51,8 @@ export interface CiOptions {
   onPhase?: (message: string) => void;
   /** The install verdict cache and the digest of the policy in force; absent: run everything. */
   cache?: { verdicts: VerdictCache; policyDigest: string };
+  /** Python indexes (`--index-url` ...) and interpreter; pip's config and PIP_* variables apply below them. */
+  pip?: PythonIndexOptions;
 }
 
 export interface LockfileDelta {
@@ -54,6 +60,8 @@ export interface LockfileDelta {
   lockfiles: string[];
   changes: LockfileChange[];
   notes: string[];
+  /** The Python files as read, for step 2. */
+  python: PythonTree;
 }
 
 /** Step 1 alone: cheap, no network, no Docker. */
@@ -71,64 +79,85 @@ export async function lockfileDelta(opts: Pick<CiOptions, 'cwd' | 'base' | 'env'
     if (baseText === headText) continue;
     changes.push(...diffLockfiles(baseText === null ? null : parse(baseText, file), parse(headText, file)));
   }
+  const python = await pythonDelta(root, base.commit, opts.env ?? process.env);
+  lockfiles.push(...python.files);
+  changes.push(...python.changes);
   if (lockfiles.length === 0) {
-    throw new SafeInstallError('E_LOCKFILE', `no lockfile in ${root}`, 'commit a package-lock.json (npm install --package-lock-only) or pnpm-lock.yaml: the gate compares lockfiles');
+    throw new SafeInstallError(
+      'E_LOCKFILE',
+      `no lockfile in ${root}`,
+      'commit a package-lock.json (npm install --package-lock-only), pnpm-lock.yaml, requirements.txt, uv.lock or poetry.lock: the gate compares lockfiles',
+    );
   }
-  const notes: string[] = [];
-  for (const file of fs.readdirSync(root).filter((f) => /^requirements.*\.txt$/.test(f)).sort()) {
-    const before = await fileAt(root, base.commit, file);
-    if (before !== fs.readFileSync(path.join(root, file), 'utf8')) {
-      notes.push(`${file} changed but was not sandboxed: safe-install has no pip front-end yet`);
-    }
-  }
-  return { base, lockfiles, changes, notes };
+  return { base, lockfiles, changes, notes: python.notes, python: python.tree };
 }
 
 export async function runCi(opts: CiOptions): Promise<CiResult> {
-  const delta = await lockfileDelta(opts);
+  const { python, ...delta } = await lockfileDelta(opts);
   const say = opts.onPhase ?? (() => undefined);
   if (delta.changes.length === 0) {
     return { ...delta, report: null, diffs: [], verdict: 'allow', cached: [] };
   }
   say(`${delta.changes.length} added or changed package${delta.changes.length === 1 ? '' : 's'} since ${delta.base.ref}`);
   const root = await repoRoot(opts.cwd);
-  const cached = opts.cache ? await fromCache(delta.changes, opts) : [];
-  const toRun = delta.changes.filter((c) => !cached.some((hit) => hit.change === c));
-  if (cached.length > 0) say(`${cached.length} already decided (verdict cache), ${toRun.length} to sandbox`);
-  if (toRun.length === 0) return { ...delta, report: null, diffs: [], verdict: 'allow', cached };
-  const report = await scanLocked(
-    toRun.map((c) => c.pkg),
-    root,
-    opts,
-  );
-  verifyIntegrity(toRun, report);
-
-  // The base versions of changed packages that now have install-time code.
-  const withCode = (pkg: JsonReportPackage) => Object.keys(pkg.scripts).length > 0;
-  const toCompare = toRun.filter((c) => c.previous && report.packages.some((p) => p.name === c.pkg.name && p.version === c.pkg.version && withCode(p)));
-  const diffs: BehaviourDiff[] = [];
+  const npmChanges = delta.changes.filter((c) => c.pkg.ecosystem === undefined);
+  const pythonChanges = delta.changes.filter((c) => c.pkg.ecosystem === 'pypi');
   const notes = [...delta.notes];
-  if (toCompare.length > 0) {
-    say(`running ${toCompare.length} base version${toCompare.length === 1 ? '' : 's'} for the behaviour diff`);
-    let before: JsonReport | null = null;
-    try {
-      before = await scanLocked(
-        toCompare.map((c) => c.previous!),
-        root,
-        opts,
-      );
-    } catch (err) {
-      // The diff explains a verdict; it is not the verdict. Without it the gate still judges.
-      notes.push(`the base versions could not be scanned for the behaviour diff: ${(err as Error).message}`);
-    }
-    for (const change of toCompare) {
-      const after = report.packages.find((p) => p.name === change.pkg.name && p.version === change.pkg.version)!;
-      const old = before?.packages.find((p) => p.name === change.previous!.name && p.version === change.previous!.version) ?? null;
-      if (before && !old) continue;
-      diffs.push(diffPackages(old && before ? { pkg: old, report: before } : null, { pkg: after, report }, change.previous!.version));
+  const reports: JsonReport[] = [];
+  const diffs: BehaviourDiff[] = [];
+
+  // npm: the verdict cache first (its keys are npm's sha512 integrities), then one session.
+  const cached = opts.cache && npmChanges.length > 0 ? await fromCache(npmChanges, opts) : [];
+  const toRun = npmChanges.filter((c) => !cached.some((hit) => hit.change === c));
+  if (cached.length > 0) say(`${cached.length} already decided (verdict cache), ${toRun.length} to sandbox`);
+  if (toRun.length > 0) {
+    const report = await scanLocked(
+      toRun.map((c) => c.pkg),
+      root,
+      opts,
+    );
+    verifyIntegrity(toRun, report);
+    reports.push(report);
+
+    // The base versions of changed packages that now have install-time code.
+    const withCode = (pkg: JsonReportPackage) => Object.keys(pkg.scripts).length > 0;
+    const toCompare = toRun.filter((c) => c.previous && report.packages.some((p) => p.name === c.pkg.name && p.version === c.pkg.version && withCode(p)));
+    if (toCompare.length > 0) {
+      say(`running ${toCompare.length} base version${toCompare.length === 1 ? '' : 's'} for the behaviour diff`);
+      let before: JsonReport | null = null;
+      try {
+        before = await scanLocked(
+          toCompare.map((c) => c.previous!),
+          root,
+          opts,
+        );
+      } catch (err) {
+        // The diff explains a verdict; it is not the verdict. Without it the gate still judges.
+        notes.push(`the base versions could not be scanned for the behaviour diff: ${(err as Error).message}`);
+      }
+      for (const change of toCompare) {
+        const after = report.packages.find((p) => p.name === change.pkg.name && p.version === change.pkg.version)!;
+        const old = before?.packages.find((p) => p.name === change.previous!.name && p.version === change.previous!.version) ?? null;
+        if (before && !old) continue;
+        diffs.push(diffPackages(old && before ? { pkg: old, report: before } : null, { pkg: after, report }, change.previous!.version));
+      }
     }
   }
-  return { ...delta, notes, report, diffs, verdict: report.verdict, cached };
+
+  // Python: the pip front-end's vetting, nothing installed.
+  let located: PackageLocation[] = [];
+  if (pythonChanges.length > 0) {
+    say(`vetting ${pythonChanges.length} Python package change${pythonChanges.length === 1 ? '' : 's'} (sdists built in the sandbox, wheels inspected)`);
+    const vetted = await vetPythonChanges(pythonChanges, python, { root, tool: opts.tool, scan: opts.scan, ...(opts.pip ? { index: opts.pip } : {}) });
+    reports.push(...vetted.reports);
+    located = vetted.located;
+    notes.push(...vetted.notes);
+  }
+
+  const result = { ...delta, notes, diffs, cached, ...(located.length > 0 ? { located } : {}) };
+  if (reports.length === 0) return { ...result, report: null, verdict: 'allow' };
+  const report = mergeReports(reports);
+  return { ...result, report, verdict: report.verdict };
 }
 
 /**

@@ -2,12 +2,16 @@
  * Which locked packages are new in the working tree. A package counts once per
  * name@version+integrity wherever it sits: moving it (hoisting) is no new code, a new version or a
  * new tarball for the same version is. "changed" means the base locked other versions of the same
- * name; its previous version is the one at the same install path, else the highest.
+ * name; its previous version is the one at the same install path (for Python: the same name and
+ * environment marker), else the highest.
  */
 import semver from 'semver';
 import type { LockedPackage, LockfileChange, ParsedLockfile } from './types.js';
 
-const identity = (pkg: LockedPackage): string => `${pkg.name}@${pkg.version}\0${pkg.integrity ?? pkg.resolved ?? ''}`;
+// Python entries also count as new when what pip is asked for (extras, markers) or the hashes it
+// accepts change: either can bring other files.
+const identity = (pkg: LockedPackage): string =>
+  `${pkg.name}@${pkg.version}\0${pkg.integrity ?? pkg.resolved ?? ''}\0${pkg.requirement ?? ''}\0${(pkg.hashes ?? []).join(' ')}`;
 
 export function diffLockfiles(base: ParsedLockfile | null, head: ParsedLockfile): LockfileChange[] {
   const before = new Set((base?.packages ?? []).map(identity));

@@ -1,9 +1,10 @@
 /** What the CI gate reads from lockfiles and hands to its reports. */
 import type { BehaviourDiff } from '../diff/types.js';
+import type { SafeInstallError } from '../errors/index.js';
 import type { JsonReport } from '../report/json.js';
 import type { Finding, Verdict } from '../rules/types.js';
 
-export type LockfileKind = 'package-lock' | 'pnpm-lock';
+export type LockfileKind = 'package-lock' | 'pnpm-lock' | 'requirements' | 'uv-lock' | 'poetry-lock';
 
 /** One installed package as a lockfile records it. */
 export interface LockedPackage {
@@ -19,6 +20,18 @@ export interface LockedPackage {
   line: number;
   /** The lockfile says it has install scripts (npm's `hasInstallScript`, pnpm's `requiresBuild`). */
   hasInstallScript?: boolean;
+  /** `pypi` for Python packages (requirements files, uv.lock, poetry.lock); absent for npm's. */
+  ecosystem?: 'pypi';
+  /**
+   * Python: what pip is asked for, as written (`name[extra]>=1.0 ; python_version < "3.12"`, a
+   * local archive path), without options. For a line that pins no single version, `version` is
+   * that specifier until the gate has resolved it on the index, then the version it resolved to.
+   */
+  requirement?: string;
+  /** Python: the file hashes the entry allows (`sha256:<hex>`): whatever is fetched must be one of them. */
+  hashes?: string[];
+  /** Python: the line pins no single version (`x>=1`, `x`): the index decides, at the gate's run. */
+  unpinned?: boolean;
 }
 
 export interface ParsedLockfile {
@@ -26,6 +39,32 @@ export interface ParsedLockfile {
   /** Repository-relative path, forward slashes. */
   path: string;
   packages: LockedPackage[];
+}
+
+/** A pip option or include line of a requirements file, in file order (pip applies them in that order). */
+export type RequirementsDirective =
+  | { line: number; kind: 'index-url' | 'extra-index-url' | 'find-links'; value: string }
+  | { line: number; kind: 'no-index' | 'pre' | 'require-hashes' }
+  /** `-r` / `-c`: `path` is repository-relative (forward slashes), resolved against the including file. */
+  | { line: number; kind: 'requirement' | 'constraint'; path: string };
+
+export interface ParsedRequirements extends ParsedLockfile {
+  kind: 'requirements';
+  directives: RequirementsDirective[];
+  /** Lines the gate does not sandbox, with why (an editable install of a local folder). */
+  skipped: { line: number; why: string }[];
+  /** Lines it could not read faithfully (only when asked to collect them rather than refuse at once). */
+  problems: SafeInstallError[];
+}
+
+/** Where a sandboxed package is pinned when no lockfile change names it (a Python dependency pulled in by a requirement line). */
+export interface PackageLocation {
+  name: string;
+  version: string;
+  /** The sandboxed artifact's integrity, which tells it apart from a same-named package of the other ecosystem. */
+  integrity: string;
+  lockfile: string;
+  line: number;
 }
 
 export interface LockfileChange {
@@ -55,8 +94,10 @@ export interface CiResult {
   /** What changed packages newly do compared with their base version. */
   diffs: BehaviourDiff[];
   verdict: Verdict;
-  /** Lockfile kinds found but not sandboxed (yet), with why: never silently "allowed". */
+  /** What was found but not sandboxed, with why: never silently "allowed". */
   notes: string[];
+  /** Sandboxed Python packages and the requirements / lock line each is located at (reports point there). */
+  located?: PackageLocation[];
   /**
    * Changed packages not run again: the verdict cache already allowed these exact tarballs under
    * the same policy and sandbox image (or knows they have no install-time code).

@@ -342,13 +342,17 @@ def truthy(v):
 
 def op_resolve(inp):
     cfg = {} if inp.get('ignoreConfig') else pip_config()
-    st = {'indexUrl': inp.get('indexUrl') or cfg.get('index-url'),
+    # Where the lockfile says packages came from: used only when neither a flag nor pip's config names an index.
+    sources = [u for u in (inp.get('sourceIndexUrls') or []) if u]
+    st = {'indexUrl': inp.get('indexUrl') or cfg.get('index-url') or (sources[0] if sources else None),
           'extraIndexUrls': list(inp.get('extraIndexUrls') or cfg.get('extra-index-url', '').split()),
           'findLinks': list(inp.get('findLinks') or cfg.get('find-links', '').split()),
           'noIndex': bool(inp.get('noIndex')) or truthy(cfg.get('no-index', '')),
           'requireHashes': bool(inp.get('requireHashes')) or truthy(cfg.get('require-hashes', '')),
           'pre': bool(inp.get('pre')) or truthy(cfg.get('pre', '')),
           'requirements': [], 'constraints': []}
+    if sources and not (inp.get('indexUrl') or cfg.get('index-url')):
+        st['extraIndexUrls'] += [u for u in sources[1:] if u not in st['extraIndexUrls']]
     if not inp.get('constraintFiles') and cfg.get('constraint'):
         inp['constraintFiles'] = [f for f in cfg['constraint'].split() if os.path.isfile(f)]
     for spec in inp.get('requirements') or []:
@@ -357,6 +361,11 @@ def op_resolve(inp):
         parse_file(f, st)
     for f in inp.get('constraintFiles') or []:
         parse_file(f, st, constraint=True)
+    # Lines already read elsewhere (the CI gate parses requirement files and lockfiles itself).
+    for e in inp.get('requirementEntries') or []:
+        add_req(st, e['spec'], e.get('hashes') or [], e['base'], False, e['origin'])
+    for e in inp.get('constraintEntries') or []:
+        add_req(st, e['spec'], e.get('hashes') or [], e['base'], True, e['origin'])
     if not st['requirements']:
         raise Fail('E_USAGE', 'no requirements to install', 'name packages, or give -r requirements.txt')
     known = {k: v for k, v in (inp.get('known') or {}).items()}
@@ -366,13 +375,15 @@ def op_resolve(inp):
     hashes = {}
     specs = {}
     for c in st['constraints']:
-        if 'req' in c:
+        # As pip: a constraint whose environment marker excludes this Python constrains nothing.
+        if 'req' in c and (c['req'].marker is None or c['req'].marker.evaluate({'extra': ''})):
             n = canonicalize_name(c['req'].name)
             specs.setdefault(n, SpecifierSet())
             specs[n] &= c['req'].specifier
             if c['hashes']:
                 hashes.setdefault(n, set()).update(c['hashes'])
-    chosen, order, satisfied = {}, [], []
+    chosen, order, satisfied, unavailable, not_for_us = {}, [], [], [], []
+    no_deps = bool(inp.get('noDeps'))
     queue = []
     for r in st['requirements']:
         if 'file' in r:
@@ -381,14 +392,15 @@ def op_resolve(inp):
             if not c or not os.path.isfile(f):
                 raise Fail('E_USAGE', 'not a wheel or sdist file: ' + f, 'give a .whl, .tar.gz or .zip that exists')
             c.update({'url': f, 'requiresPython': None, 'yanked': False})
-            queue.append(('file', c, set(), r['hashes']))
+            queue.append(('file', c, set(), r['hashes'], None))
         else:
             if r['req'].marker is not None and not r['req'].marker.evaluate({'extra': ''}):
+                not_for_us.append({'name': canonicalize_name(r['req'].name), 'origin': r['origin'], 'marker': str(r['req'].marker)})
                 continue
-            queue.append(('req', r['req'], set(r['req'].extras), r['hashes']))
+            queue.append(('req', r['req'], set(r['req'].extras), r['hashes'], None))
     extras_of = {}
     while queue:
-        kind, item, extras, req_hashes = queue.pop(0)
+        kind, item, extras, req_hashes, parent = queue.pop(0)
         if kind == 'file':
             canon = canonicalize_name(item['name'])
             spec = SpecifierSet('==' + str(item['version']))
@@ -405,8 +417,8 @@ def op_resolve(inp):
             ch = chosen[canon]
             if not specs[canon].contains(Version(ch['version']), prereleases=True):
                 raise Fail('E_RESOLVE', 'conflicting requirements for ' + canon + ': ' + str(specs[canon]) + ' excludes the chosen ' + ch['version'], 'pin ' + canon + ' to one version that satisfies every requirement')
-            if new_extras and ch['requires'] is not None:
-                enqueue_deps(queue, ch['requires'], new_extras)
+            if new_extras and ch['requires'] is not None and not no_deps:
+                enqueue_deps(queue, ch['requires'], new_extras, canon)
             continue
         if kind == 'req' and not inp.get('ignoreInstalled'):
             v = installed_version(canon)
@@ -423,6 +435,13 @@ def op_resolve(inp):
         else:
             pinned = any(s.operator in ('==', '===') for s in specs[canon])
             c = choose(canon, specs[canon], st['pre'], st, cache, pinned)
+            if c is None and inp.get('skipUnavailable') and not st.get('unreachable'):
+                # Files of this version exist, none installable by this Python (another platform's
+                # wheels): said, not an error, when asked (a lockfile for every platform).
+                listed = [x['filename'] for x in candidates(canon, st, cache) if specs[canon].contains(x['version'], prereleases=True)]
+                if listed:
+                    unavailable.append({'name': canon, 'spec': str(specs[canon]), 'files': listed[:5], 'requiredBy': parent})
+                    continue
             if c is None:
                 where = 'the find-links' if st['noIndex'] else 'the index' + (' and find-links' if st['findLinks'] else '')
                 unreachable = st.get('unreachable') or []
@@ -446,15 +465,35 @@ def op_resolve(inp):
                 requires = known[canon]
         entry = {'name': canon, 'displayName': (meta.get('Name') if meta else None) or c['name'], 'version': str(c['version']), 'kind': c['kind'],
                  'filename': c['filename'], 'path': path, 'sha256': digest, 'url': c['url'], 'requires': requires,
-                 'depsKnown': requires is not None}
+                 'depsKnown': requires is not None, 'requiredBy': parent}
+        if kind == 'req':
+            entry['previousKind'] = previous_kind(canon, c['version'], st, cache)
         chosen[canon] = entry
         order.append(canon)
-        if requires is not None:
-            enqueue_deps(queue, requires, extras_of[canon])
-    return {'packages': [chosen[n] for n in order], 'satisfied': satisfied,
+        if requires is not None and not no_deps:
+            enqueue_deps(queue, requires, extras_of[canon], canon)
+    return {'packages': [chosen[n] for n in order], 'satisfied': satisfied, 'unavailable': unavailable, 'markerExcluded': not_for_us,
             'sources': {'indexUrl': st['indexUrl'], 'extraIndexUrls': st['extraIndexUrls'], 'findLinks': st['findLinks'], 'noIndex': st['noIndex']}}
 
-def enqueue_deps(queue, requires, extras):
+def previous_kind(canon, version, st, cache):
+    # How this Python would install the version published before this one on the same sources:
+    # 'wheel' (nothing runs), 'sdist' (a build runs), or None for a first release. From the index
+    # pages already read: no extra request.
+    older = [c for c in candidates(canon, st, cache) if c['version'] < version and (version.is_prerelease or not c['version'].is_prerelease)]
+    older = [c for c in older if not c['requiresPython'] or _python_ok(c['requiresPython'])]
+    if not older:
+        return None
+    top = max(c['version'] for c in older)
+    same = [c for c in older if c['version'] == top]
+    return 'wheel' if any(c['kind'] == 'wheel' and tag_rank(c) is not None for c in same) else 'sdist'
+
+def _python_ok(spec):
+    try:
+        return SpecifierSet(spec).contains(PY, prereleases=True)
+    except Exception:
+        return False
+
+def enqueue_deps(queue, requires, extras, parent):
     for line in requires:
         try:
             r = Requirement(line)
@@ -465,7 +504,7 @@ def enqueue_deps(queue, requires, extras):
             continue
         if r.url:
             raise Fail('E_RESOLVE', 'a package depends on a direct URL: ' + line, 'install that dependency from an index or a file yourself')
-        queue.append(('req', r, set(r.extras), []))
+        queue.append(('req', r, set(r.extras), [], parent))
 
 # ---------- wheel inspection ----------
 NATIVE = re.compile(r'\.(so(\.[0-9]+)*|pyd|dylib)$')

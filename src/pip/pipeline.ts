@@ -42,6 +42,18 @@ export const BUILD_COMMAND = `PIP_CONFIG_FILE=/dev/null PIP_NO_CACHE_DIR=1 PIP_D
 const OUTPUTS_MAX_BYTES = 256 * 1024 ** 2;
 const MAX_ROUNDS = 4;
 
+/** A requirement line read elsewhere (the CI gate reads requirement files and lockfiles itself). */
+export interface RequirementEntry {
+  /** As pip takes it: `name==1.0`, `name[x]>=2 ; python_version < "3.12"`, a local archive path. */
+  spec: string;
+  /** `sha256:<hex>`: the fetched file must be one of these. */
+  hashes: string[];
+  /** The folder relative paths in `spec` are relative to. */
+  base: string;
+  /** Where it was written (`requirements.txt:3`), for messages. */
+  origin: string;
+}
+
 export interface PipRequest {
   /** Interpreter to install into (default: the active virtualenv's, else python3). */
   python?: string;
@@ -57,6 +69,19 @@ export interface PipRequest {
   pre: boolean;
   /** Scan: resolve as if nothing were installed. */
   ignoreInstalled?: boolean;
+  requirementEntries?: RequirementEntry[];
+  constraintEntries?: RequirementEntry[];
+  /** Only what was asked for, not its dependencies (a lockfile lists those itself). */
+  noDeps?: boolean;
+  /** Indexes a lockfile names: used when neither a flag nor pip's config names one (then instead of PyPI). */
+  sourceIndexUrls?: string[];
+  /** A requirement whose files all fit other platforms is listed in `unavailable` instead of failing. */
+  skipUnavailable?: boolean;
+  /**
+   * Give each sdist the install-time code of the version published before it (a wheel: none; an
+   * sdist: its build), so `install-script-added` flags a release that suddenly builds from source.
+   */
+  previousBuilds?: boolean;
   baseImage?: string;
   limits?: Partial<PlanLimits>;
   policy?: Policy;
@@ -74,11 +99,19 @@ export interface ResolvedDist {
   url: string;
   requires: string[] | null;
   depsKnown: boolean;
+  /** The package whose dependency this is; null for what was asked for. */
+  requiredBy: string | null;
+  /** How the version before this one installs ('wheel', 'sdist'), null for a first release; absent for files. */
+  previousKind?: 'wheel' | 'sdist' | null;
 }
 
-interface Resolution {
+export interface Resolution {
   packages: ResolvedDist[];
   satisfied: { name: string; version: string }[];
+  /** With `skipUnavailable`: requirements this Python has no installable file for. */
+  unavailable: { name: string; spec: string; files: string[]; requiredBy: string | null }[];
+  /** Requirements whose environment marker excludes this Python. */
+  markerExcluded: { name: string; origin: string; marker: string }[];
 }
 
 export interface PreparedPip {
@@ -92,6 +125,8 @@ export interface PreparedPip {
   satisfied: { name: string; version: string }[];
   /** Builds that failed or wheels this Python cannot install: apply refuses. */
   failures: string[];
+  /** The part of `failures` where what pip would install was never inspected (no wheel came back). */
+  incomplete: string[];
   containerStarted: boolean;
   apply(opts?: { stdio?: 'inherit' | 'stderr' }): Promise<void>;
   discard(): void;
@@ -136,22 +171,7 @@ async function analyse(req: PipRequest, python: string, workDir: string): Promis
   const progress = req.onProgress ?? (() => undefined);
   const known: Record<string, string[]> = {};
   let previousKey = '';
-  // What the user asked for, plus the dependencies learned from builds so far (`known`).
-  const resolveWith = (dest: string): Promise<Resolution> =>
-    runHelper<Resolution>(python, 'resolve', {
-      requirements: req.requirements,
-      requirementFiles: req.requirementFiles.map((f) => path.resolve(f)),
-      constraintFiles: req.constraintFiles.map((f) => path.resolve(f)),
-      indexUrl: req.indexUrl ?? null,
-      extraIndexUrls: req.extraIndexUrls,
-      findLinks: req.findLinks.map((f) => (f.includes('://') ? f : path.resolve(f))),
-      noIndex: req.noIndex,
-      requireHashes: req.requireHashes,
-      pre: req.pre,
-      ignoreInstalled: req.ignoreInstalled === true,
-      known,
-      dest,
-    });
+  const resolveWith = (dest: string): Promise<Resolution> => resolveOnHost(req, python, known, dest);
   for (let round = 1; ; round++) {
     progress({ stage: 'resolve', done: 0, total: 1 });
     const resolution = await resolveWith(path.join(workDir, `round-${round}`, 'downloads'));
@@ -179,8 +199,107 @@ async function analyse(req: PipRequest, python: string, workDir: string): Promis
   }
 }
 
+export interface PipVetting {
+  python: string;
+  /** One per sandbox session: a name resolved to two different files (two requests) needs two. */
+  sessions: Analysis[];
+  /** The last resolution of each request, in the order given. */
+  resolutions: Resolution[];
+}
+
+/**
+ * Several installs judged together, none applied (the CI gate: one per requirements file and
+ * lockfile that changed). Each request is resolved on the host as its own `pip install` would be;
+ * the union of what they would install is vetted once: sdists built and traced in one sandbox
+ * session, every wheel inspected. As in `preparePip`, dependencies that only a build tells are
+ * resolved again afterwards, and what that adds is vetted in a further session.
+ */
+export async function vetPipRequests(reqs: readonly PipRequest[], opts: VetOptions & { python?: string }): Promise<PipVetting> {
+  const python = targetPython(opts.python);
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'safe-install-pip-'));
+  const release = onCleanup(async () => fs.rmSync(workDir, { recursive: true, force: true }));
+  const progress = opts.onProgress ?? (() => undefined);
+  try {
+    const known: Record<string, string[]> = {};
+    const vetted = new Set<string>();
+    const sessions: Analysis[] = [];
+    let resolutions: Resolution[] = [];
+    for (let round = 1; ; round++) {
+      resolutions = [];
+      for (const [i, req] of reqs.entries()) {
+        progress({ stage: 'resolve', done: i, total: reqs.length });
+        resolutions.push(await resolveOnHost(req, python, known, path.join(workDir, `round-${round}`, `request-${i + 1}`)));
+      }
+      progress({ stage: 'resolve', done: reqs.length, total: reqs.length });
+      const fresh = new Map<string, ResolvedDist>();
+      for (const dist of resolutions.flatMap((r) => r.packages)) {
+        const id = `${dist.name}==${dist.version}:${dist.sha256}`;
+        if (!vetted.has(id) && !fresh.has(id)) fresh.set(id, dist);
+      }
+      if (fresh.size === 0) break;
+      // A session's sandbox project holds one folder per name.
+      const groups: ResolvedDist[][] = [];
+      for (const dist of fresh.values()) {
+        const group = groups.find((g) => !g.some((d) => d.name === dist.name));
+        if (group) group.push(dist);
+        else groups.push([dist]);
+      }
+      let learned = false;
+      for (const [j, group] of groups.entries()) {
+        const dir = path.join(workDir, `round-${round}`, `session-${j + 1}`);
+        fs.mkdirSync(dir, { recursive: true });
+        const { result, built } = await vet(opts, python, { packages: group, satisfied: [], unavailable: [], markerExcluded: [] }, dir);
+        sessions.push(result);
+        for (const dist of group) {
+          vetted.add(`${dist.name}==${dist.version}:${dist.sha256}`);
+          const inspection = built.get(dist.name);
+          if (dist.kind !== 'sdist' || dist.depsKnown || !inspection || known[dist.name] !== undefined) continue;
+          known[dist.name] = inspection.requires;
+          if (inspection.requires.length > 0) learned = true;
+        }
+      }
+      if (!learned || sessions.some((s) => s.verdict === 'block' || s.incomplete.length > 0)) break;
+      if (round >= MAX_ROUNDS) {
+        throw new SafeInstallError('E_RESOLVE', `the dependencies of the sdists did not settle after ${MAX_ROUNDS} sandbox builds`, 'pin the dependencies in the requirements file (or use wheels) and try again');
+      }
+    }
+    return { python, sessions, resolutions };
+  } finally {
+    release();
+    fs.rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * What the user asked for, plus the dependencies learned from builds so far (`known`): chosen on
+ * the host from index pages and find-links, downloaded and hash-checked, nothing built.
+ */
+export function resolveOnHost(req: PipRequest, python: string, known: Record<string, string[]>, dest: string): Promise<Resolution> {
+  return runHelper<Resolution>(python, 'resolve', {
+    requirements: req.requirements,
+    requirementFiles: req.requirementFiles.map((f) => path.resolve(f)),
+    constraintFiles: req.constraintFiles.map((f) => path.resolve(f)),
+    requirementEntries: req.requirementEntries ?? [],
+    constraintEntries: req.constraintEntries ?? [],
+    indexUrl: req.indexUrl ?? null,
+    extraIndexUrls: req.extraIndexUrls,
+    findLinks: req.findLinks.map((f) => (f.includes('://') ? f : path.resolve(f))),
+    noIndex: req.noIndex,
+    requireHashes: req.requireHashes,
+    pre: req.pre,
+    ignoreInstalled: req.ignoreInstalled === true,
+    noDeps: req.noDeps === true,
+    sourceIndexUrls: req.sourceIndexUrls ?? [],
+    skipUnavailable: req.skipUnavailable === true,
+    known,
+    dest,
+  });
+}
+
+type VetOptions = Pick<PipRequest, 'baseImage' | 'limits' | 'policy' | 'onProgress' | 'previousBuilds'>;
+
 async function vet(
-  req: PipRequest,
+  req: VetOptions,
   python: string,
   resolution: Resolution,
   dir: string,
@@ -197,6 +316,7 @@ async function vet(
     implicitNodeGyp: false,
     dependencies: [],
     tarball,
+    ...(req.previousBuilds && p.previousKind !== undefined ? { previousScripts: previousScriptsOf(p.previousKind) } : {}),
   });
   const sdists = resolution.packages.filter((p) => p.kind === 'sdist');
   const sdistInfos: PackageInfo[] = [];
@@ -219,26 +339,31 @@ async function vet(
   const chain = result.chain;
   const byLocation = new Map(result.assessment.packages.map((a) => [a.location, a]));
   const failures: string[] = [];
+  const incomplete: string[] = [];
   const built = new Map<string, WheelInspection>();
   const wheels = new Map<string, string>();
   const extractDir = path.join(dir, 'built');
   for (const p of sdists) {
     const pkg = chain.packages.find((c) => c.info.location === location(p));
     const script = pkg?.session.scripts[0];
+    const fail = (message: string) => {
+      failures.push(message);
+      incomplete.push(message);
+    };
     if (!script || script.outcome !== 'ok') {
-      failures.push(`building ${p.name} ${p.version} in the sandbox ${script ? `ended ${script.outcome}${script.exitCode !== null ? ` (exit ${script.exitCode})` : ''}` : 'did not run'}${script?.stderr.head ? `: ${lastLine(script.stderr.head)}` : ''}`);
+      fail(`building ${p.name} ${p.version} in the sandbox ${script ? `ended ${script.outcome}${script.exitCode !== null ? ` (exit ${script.exitCode})` : ''}` : 'did not run'}${script?.stderr.head ? `: ${lastLine(script.stderr.head)}` : ''}`);
       continue;
     }
     const out = result.outputs.get(location(p));
     if (!out || out.error || out.tar.length === 0) {
-      failures.push(`the wheel built from ${p.name} ${p.version} did not come back from the sandbox${out?.error ? `: ${out.error}` : ''}`);
+      fail(`the wheel built from ${p.name} ${p.version} did not come back from the sandbox${out?.error ? `: ${out.error}` : ''}`);
       continue;
     }
     const tarFile = path.join(dir, `${p.name}.outputs.tar`);
     fs.writeFileSync(tarFile, out.tar);
     const got = await runHelper<{ wheels: string[] }>(python, 'extract-wheel', { tar: tarFile, dir: WHEEL_DIR, dest: path.join(extractDir, p.name) });
     if (got.wheels.length !== 1) {
-      failures.push(`building ${p.name} ${p.version} left ${got.wheels.length} wheels instead of one`);
+      fail(`building ${p.name} ${p.version} left ${got.wheels.length} wheels instead of one`);
       continue;
     }
     const wheel = got.wheels[0]!;
@@ -276,9 +401,16 @@ async function vet(
       packages: resolution.packages.map((p) => ({ name: p.name, version: p.version, kind: p.kind, wheel: wheels.get(p.name) ?? null })),
       satisfied: resolution.satisfied,
       failures,
+      incomplete,
       containerStarted: result.containerStarted,
     },
   };
+}
+
+/** The install-time code of the version before: a wheel runs none, an sdist its build. */
+function previousScriptsOf(kind: 'wheel' | 'sdist' | null): PackageInfo['previousScripts'] {
+  if (kind === null) return null;
+  return kind === 'sdist' ? { install: BUILD_COMMAND } : {};
 }
 
 function lastLine(text: string): string {

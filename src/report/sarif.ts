@@ -1,6 +1,6 @@
 /**
  * SARIF 2.1.0 for code scanning (GitHub, GitLab, Azure DevOps). Every finding is one result,
- * located at the lockfile line that brought its package in: that line is what the reviewer of a
+ * located at the lockfile (or requirements file) line that brought its package in: that line is what the reviewer of a
  * pull request can act on. Rules are the contract's rule ids, all described, so a viewer can
  * explain any id. Validated against the official schema in test/report/sarif.test.ts.
  */
@@ -12,12 +12,22 @@ import { RULE_DESCRIPTIONS, SECURITY_SEVERITY } from './rule-docs.js';
 
 const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = { critical: 'error', high: 'error', medium: 'warning', low: 'note', info: 'note' };
 
-/** Where a package is pinned: its own change, else the first change (the dependency came in with it). */
-export function locateInLockfile(result: CiResult, pkg: { name: string; version: string }): { lockfile: string; line: number; change: LockfileChange | undefined } {
-  const change =
-    result.changes.find((c) => c.pkg.name === pkg.name && c.pkg.version === pkg.version) ?? result.changes.find((c) => c.pkg.name === pkg.name);
+/**
+ * Where a package is pinned. A Python package: where the gate located it (its requirements or
+ * lock line, or the line of the requirement that pulled it in), told apart from a same-named npm
+ * package by the integrity of the file sandboxed. An npm package: its own change, else the first
+ * change (the dependency came in with it).
+ */
+export function locateInLockfile(result: CiResult, pkg: { name: string; version: string; integrity?: string }): { lockfile: string; line: number; change: LockfileChange | undefined } {
+  const at = result.located?.find((l) => l.name === pkg.name && l.version === pkg.version && (pkg.integrity === undefined || l.integrity === pkg.integrity));
+  if (at) {
+    const change = result.changes.find((c) => c.lockfile === at.lockfile && c.pkg.line === at.line && c.pkg.name === pkg.name);
+    return { lockfile: at.lockfile, line: at.line, change };
+  }
+  const npm = result.changes.filter((c) => c.pkg.ecosystem === undefined);
+  const change = npm.find((c) => c.pkg.name === pkg.name && c.pkg.version === pkg.version) ?? npm.find((c) => c.pkg.name === pkg.name);
   if (change) return { lockfile: change.lockfile, line: change.pkg.line, change };
-  const first = result.changes[0];
+  const first = npm[0] ?? result.changes[0];
   return { lockfile: first?.lockfile ?? result.lockfiles[0] ?? 'package-lock.json', line: first?.pkg.line ?? 1, change: undefined };
 }
 
@@ -83,7 +93,7 @@ export function buildSarif(result: CiResult, tool: { name: string; version: stri
         properties: {
           verdict: result.verdict,
           base: result.base,
-          changes: result.changes.map((c) => ({ kind: c.kind, lockfile: c.lockfile, line: c.pkg.line, package: c.pkg.name, version: c.pkg.version, previous: c.previous?.version ?? null })),
+          changes: result.changes.map((c) => ({ kind: c.kind, lockfile: c.lockfile, line: c.pkg.line, package: c.pkg.name, version: c.pkg.version, previous: c.previous?.version ?? null, ...(c.pkg.ecosystem ? { ecosystem: c.pkg.ecosystem } : {}) })),
           behaviourDiffs: result.diffs,
           notes: result.notes,
           cached: result.cached.map((hit) => ({ package: hit.change.pkg.name, version: hit.change.pkg.version, line: hit.change.pkg.line, reason: hit.reason })),

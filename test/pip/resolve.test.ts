@@ -103,3 +103,65 @@ test('--index-url and --extra-index-url: file:// simple indexes (index.html page
   const liar = mkIndex('idx-liar', 'lib', 'lib-1.5-py3-none-any.whl', '0'.repeat(64));
   await assert.rejects(resolve({ requirements: ['lib'], findLinks: [], noIndex: false, indexUrl: liar }), (err: unknown) => isSafeInstallError(err) && err.code === 'E_INTEGRITY');
 });
+
+test('requirement lines read elsewhere (the CI gate): their hashes, constraint markers, no dependencies, other platforms, how the version before installs', async () => {
+  const more = path.join(tmp, 'links-ci');
+  fs.mkdirSync(more);
+  const mkWheel = (file: string, name: string, version: string) => {
+    const dist = name.replace(/-/g, '_');
+    const r = spawnSync('python3', ['-I', '-B', '-c', 'import sys, zipfile\nz = zipfile.ZipFile(sys.argv[1], "w")\nz.writestr(sys.argv[2] + "/METADATA", "Metadata-Version: 2.1\\nName: " + sys.argv[3] + "\\nVersion: " + sys.argv[4] + "\\n")\nz.close()', path.join(more, file), `${dist}-${version}.dist-info`, name, version], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+  };
+  mkWheel('grown-1.0-py3-none-any.whl', 'grown', '1.0');
+  // 1.1 is an sdist only (static metadata, so no build is needed to know it has no dependencies).
+  const stage = path.join(tmp, 'stage-grown');
+  fs.mkdirSync(path.join(stage, 'grown-1.1'), { recursive: true });
+  fs.writeFileSync(path.join(stage, 'grown-1.1', 'PKG-INFO'), 'Metadata-Version: 2.2\nName: grown\nVersion: 1.1\n');
+  assert.equal(spawnSync('tar', ['-czf', path.join(more, 'grown-1.1.tar.gz'), '-C', stage, 'grown-1.1']).status, 0);
+  mkWheel('winonly-1.0-cp311-cp311-win_amd64.whl', 'winonly', '1.0');
+  const entry = (spec: string, origin: string, hashes: string[] = []) => ({ spec, hashes, base: tmp, origin });
+  interface CiResolved {
+    packages: { name: string; version: string; kind: string; sha256: string; requiredBy: string | null; previousKind?: string | null }[];
+    unavailable: { name: string; files: string[] }[];
+    markerExcluded: { name: string; origin: string; marker: string }[];
+  }
+  const ci = (input: Record<string, unknown>) => resolve({ findLinks: [links, more], ...input }) as unknown as Promise<CiResolved>;
+
+  const grown = await ci({ requirementEntries: [entry('grown', 'requirements.txt:3')] });
+  assert.deepEqual(grown.packages.map((p) => [p.name, p.version, p.kind, p.requiredBy, p.previousKind]), [['grown', '1.1', 'sdist', null, 'wheel']], 'the version before was a wheel: nothing ran at its install');
+  assert.equal((await ci({ requirementEntries: [entry('grown==1.0', 'requirements.txt:3')] })).packages[0]!.previousKind, null, 'a first release has no version before');
+
+  // Dependencies follow unless the request is a lockfile's (noDeps); constraints whose marker excludes this Python constrain nothing.
+  const withDeps = await ci({ requirementEntries: [entry('app==1.0', 'r.txt:1')], constraintEntries: [entry('lib==1.0 ; python_version < "3"', 'r.txt:2')] });
+  assert.deepEqual(withDeps.packages.map((p) => `${p.name}==${p.version}<${p.requiredBy ?? ''}`), ['app==1.0<', 'lib==1.5<app']);
+  const pinnedDep = await ci({ requirementEntries: [entry('app==1.0', 'r.txt:1')], constraintEntries: [entry('lib==1.0 ; python_version >= "3"', 'r.txt:2')] });
+  assert.deepEqual(pinnedDep.packages.map((p) => `${p.name}==${p.version}`), ['app==1.0', 'lib==1.0']);
+  const noDeps = await ci({ requirementEntries: [entry('app==1.0', 'uv.lock:4')], noDeps: true });
+  assert.deepEqual(noDeps.packages.map((p) => p.name), ['app']);
+
+  // The entry's hashes bind what is fetched.
+  const wrong = entry('lib==1.0', 'requirements.txt:7', [`sha256:${'0'.repeat(64)}`]);
+  await assert.rejects(ci({ requirementEntries: [wrong] }), (err: unknown) => isSafeInstallError(err) && err.code === 'E_INTEGRITY' && /lib-1\.0-py3-none-any\.whl has sha256 [0-9a-f]{64}, which the requirements do not list/.test(err.message));
+
+  // A line for another Python is said, not resolved; files for another platform only are said when asked.
+  const other = await ci({ requirementEntries: [entry('py2-only==1.0 ; python_version < "3"', 'requirements.txt:9'), entry('lib==1.0', 'requirements.txt:10')] });
+  assert.deepEqual(other.markerExcluded, [{ name: 'py2-only', origin: 'requirements.txt:9', marker: 'python_version < "3"' }]);
+  assert.deepEqual(other.packages.map((p) => p.name), ['lib']);
+  const win = await ci({ requirementEntries: [entry('winonly==1.0', 'uv.lock:9')], skipUnavailable: true });
+  assert.deepEqual([win.packages, win.unavailable.map((u) => [u.name, u.files])], [[], [['winonly', ['winonly-1.0-cp311-cp311-win_amd64.whl']]]]);
+  await assert.rejects(ci({ requirementEntries: [entry('winonly==1.0', 'uv.lock:9')] }), (err: unknown) => isSafeInstallError(err) && err.code === 'E_PACKAGE_NOT_FOUND');
+});
+
+test("a lockfile's index is used when neither a flag nor pip's config names one", async () => {
+  const dir = path.join(tmp, 'idx-lock', 'simple', 'lib');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'index.html'), '<html><body><a href="../../../links/lib-1.0-py3-none-any.whl">lib-1.0-py3-none-any.whl</a></body></html>');
+  const lockIndex = `file://${path.join(tmp, 'idx-lock', 'simple')}`;
+  const entries = [{ spec: 'lib==1.0', hashes: [], base: tmp, origin: 'uv.lock:5' }];
+  const got = await resolve({ requirementEntries: entries, findLinks: [], noIndex: false, sourceIndexUrls: [lockIndex] });
+  assert.deepEqual(got.packages.map((p) => `${p.name}==${p.version}`), ['lib==1.0']);
+  // A flag wins: the lockfile's index is not read then.
+  const empty = path.join(tmp, 'idx-empty', 'simple');
+  fs.mkdirSync(empty, { recursive: true });
+  await assert.rejects(resolve({ requirementEntries: entries, findLinks: [], noIndex: false, indexUrl: `file://${empty}`, sourceIndexUrls: [lockIndex] }), (err: unknown) => isSafeInstallError(err) && err.code === 'E_PACKAGE_NOT_FOUND');
+});

@@ -4,6 +4,7 @@
  * 2 could not decide.
  */
 import crypto from 'node:crypto';
+import path from 'node:path';
 import { runCi } from '../../ci/gate.js';
 import type { CiResult } from '../../ci/types.js';
 import { VerdictCache } from '../../cache/index.js';
@@ -42,6 +43,12 @@ export async function ciCommand(argv: string[]): Promise<number> {
     quiet: { type: 'boolean' },
     policy: { type: 'string' },
     'no-cache': { type: 'boolean' },
+    // Python: where requirement lines and lockfile entries are fetched from (as pip's own flags).
+    'index-url': { type: 'string', short: 'i' },
+    'extra-index-url': { type: 'string', multiple: true },
+    'find-links': { type: 'string', short: 'f', multiple: true },
+    'no-index': { type: 'boolean' },
+    python: { type: 'string' },
   });
   if (positionals.length > 0) {
     throw new SafeInstallError('E_USAGE', `ci takes no packages (got "${positionals[0]}")`, 'run it in the repository: `safe-install ci [--base origin/main]`');
@@ -69,6 +76,13 @@ export async function ciCommand(argv: string[]): Promise<number> {
       onPhase: (message) => progress.update({ stage: 'sandbox', message }),
       // The install verdict cache: tarballs already allowed under this policy and image are not run again.
       ...(values['no-cache'] ? {} : { cache: { verdicts: new VerdictCache(), policyDigest: policy.digest } }),
+      pip: {
+        ...(values['index-url'] ? { indexUrl: values['index-url'] } : {}),
+        extraIndexUrls: values['extra-index-url'] ?? [],
+        findLinks: (values['find-links'] ?? []).map((f) => (f.includes('://') ? f : path.resolve(f))),
+        noIndex: values['no-index'] === true,
+        ...(values.python ? { python: values.python } : {}),
+      },
     });
   } finally {
     progress.done();
@@ -95,7 +109,7 @@ export async function ciCommand(argv: string[]): Promise<number> {
   }
 
   if (values.json) {
-    const doc = { ...report, ci: { base: result.base, lockfiles: result.lockfiles, changes: result.changes, diffs: result.diffs, notes: result.notes, cached: result.cached } };
+    const doc = { ...report, ci: { base: result.base, lockfiles: result.lockfiles, changes: result.changes, diffs: result.diffs, notes: result.notes, cached: result.cached, located: result.located ?? [] } };
     process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
   } else {
     const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
