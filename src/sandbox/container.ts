@@ -80,7 +80,7 @@ const CA_ENV = ['NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'REQUESTS_CA_BUNDLE', 'P
 
 export async function runContainer(docker: Docker, opts: RunContainerOptions): Promise<ContainerRun> {
   const limits = opts.limits ?? DEFAULT_LIMITS;
-  const { dir: inputDir, plan: runnerPlan } = prepareInput(opts.plan, opts.tarballs);
+  const { dir: inputDir, plan: inputPlan } = prepareInput(opts.plan, opts.tarballs);
   const binds = [`${inputDir}:${SANDBOX_INPUT_DIR}:ro`];
   const env = { ...opts.plan.env };
   let caDir: string | undefined;
@@ -90,6 +90,10 @@ export async function runContainer(docker: Docker, opts: RunContainerOptions): P
     binds.push(`${writeCaBundle(caDir, opts.network.ca)}:${SYSTEM_CA_BUNDLE}:ro`);
     for (const name of CA_ENV) env[name] = SYSTEM_CA_BUNDLE;
   }
+  // The scripts' environment is the plan's (the runner builds it from plan.env), not the
+  // container's: without these there, node (which ignores the system store) refused the
+  // sinkhole's certificate and what it sent over TLS was never seen.
+  const runnerPlan: RunPlan = { ...inputPlan, env };
   const sessionLabel = crypto.randomUUID();
   let container: Docker.Container | undefined;
   const dispose = async (): Promise<void> => {
