@@ -66,11 +66,11 @@ const FIRST_BYTES_CAP = 4096;
 /**
  * True when the sinkhole saw all that a connection sent, as sent, so the canary search read every
  * byte of it: an HTTP request not cut short, a datagram it kept whole, a stream that carried
- * nothing, or a TLS connection that sent no application data. A client that does not accept the
- * sandbox's certificate hangs up (or alerts) in the handshake: what it sent is then on record as
- * it was on the wire (its ClientHello, an alert), and it is seen unless any of it was sealed
- * (TLS 1.3 early data, records after a ChangeCipherSpec). Forwarded traffic went to the real host
- * undecrypted: never seen.
+ * nothing, or a completed TLS handshake that carried nothing. A client that refuses the sandbox's
+ * certificate (every common TLS stack trusts it: it pins its own CA) is NOT seen, although all
+ * it sent here was its handshake: it gave up because of the sinkhole, and on a real machine it
+ * would have sent what it came to send. Forwarded traffic went to the real host undecrypted:
+ * never seen.
  */
 export function seenWhole(event: ConnectionEvent): boolean {
   const observed = event.observed;
@@ -84,13 +84,13 @@ export function seenWhole(event: ConnectionEvent): boolean {
   if (!tls) return false;
   const recorded = Buffer.from(observed.firstBytes ?? '', 'base64');
   // A handshake that succeeded: firstBytes hold the decrypted stream, and nothing came through it.
-  if (tls.handshake === 'ok') return recorded.length === 0;
-  return refusedInClear(observed);
+  return tls.handshake === 'ok' && recorded.length === 0;
 }
 
 /**
  * A TLS handshake that did not succeed, where everything the client sent is on record and none
- * of it was encrypted: only its handshake (ClientHello) and alerts left it.
+ * of it was encrypted: only its handshake (ClientHello) and alerts left it (said in the
+ * network-egress message; what it would have sent past the handshake stays unknown).
  */
 export function refusedInClear(observed: NonNullable<ConnectionEvent['observed']>): boolean {
   if (!observed.tls || observed.tls.handshake === 'ok' || observed.bytesReceived === undefined) return false;

@@ -1,6 +1,7 @@
 /**
  * TLS clients that do not accept the sandbox's certificate, from records the real sinkhole
- * wrote (test/fixtures/sinkhole/tls-refused.ndjson):
+ * wrote (test/fixtures/sinkhole/tls-refused.ndjson). Only their handshake is on record; what
+ * they would have sent on a real machine is not, so after a secret read they stay high:
  * - cypress@15.3.0's postinstall (node 20, TLS 1.3): it reads ~/.npmrc, then connects to
  *   download.cypress.io and hangs up once it has the certificate: its ClientHello is all it sent.
  * - python's ssl (OpenSSL) with no CA loaded: its ClientHello, then an unknown_ca alert.
@@ -69,13 +70,15 @@ test('tls records: records after a ChangeCipherSpec, unknown bytes and cut heade
   assert.deepEqual(clientRecords(Buffer.alloc(0)), { clear: 0, sealed: 0 });
 });
 
-test('cypress: a secret read, then a TLS handshake it gave up: all of it seen, review with the policy line', () => {
+test('a secret read, then a TLS handshake the client gave up on our certificate: what it came to send is unknown, high', () => {
+  // Recorded from cypress before the scripts' environment trusted the sandbox's CA; a client
+  // that pins its own CA does the same today.
   const { chain, connection } = readThenConnect(recorded('download.cypress.io'));
   assert.deepEqual(connection.observed?.tls, { handshake: 'incomplete' }, 'the merge keeps the handshake facts');
 
   const [exfiltration] = run(exfiltrationRule, chain);
-  assert.equal(exfiltration?.severity, 'medium');
-  assert.match(exfiltration?.message ?? '', /all of the traffic was seen and held no decoy value/);
+  assert.equal(exfiltration?.severity, 'high');
+  assert.match(exfiltration?.message ?? '', /not all of it could be seen/);
 
   const [egress] = run(networkEgressRule, chain);
   assert.equal(egress?.severity, 'medium');
@@ -84,14 +87,14 @@ test('cypress: a secret read, then a TLS handshake it gave up: all of it seen, r
     'connects to download.cypress.io (198.18.0.1:443): TLS handshake not completed, nothing sent but the handshake — ' +
       'the policy line that allows it: packages: { "cypress@15.3.0": { allowEgress: ["download.cypress.io"] } }',
   );
-  assert.equal(assess(chain).verdict, 'review');
+  assert.equal(assess(chain).verdict, 'block');
 });
 
-test('an OpenSSL client that alerts after its hello: the alert is on record, still all seen', () => {
+test('an OpenSSL client that pins its CA and alerts after its hello: the alert is on record, the payload is not', () => {
   const { chain } = readThenConnect(recorded('pinned-openssl.example'));
-  assert.equal(run(exfiltrationRule, chain)[0]?.severity, 'medium');
+  assert.equal(run(exfiltrationRule, chain)[0]?.severity, 'high');
   assert.match(run(networkEgressRule, chain)[0]?.message ?? '', /TLS handshake not completed \(ERR_SSL_TLSV1_ALERT_UNKNOWN_CA\), nothing sent but the handshake/);
-  assert.equal(assess(chain).verdict, 'review');
+  assert.equal(assess(chain).verdict, 'block');
 });
 
 test('something sealed after the hello could be the secret: high, block', () => {
