@@ -12,7 +12,9 @@
  * the dependencies they pull in, as `pip install -r` would see them), and each lockfile (only
  * its changed entries, without dependencies: a lockfile lists those itself). Unpinned lines are
  * resolved on the index the way pip would, without building anything. The union runs in one
- * sandbox session: sdists are built and traced, every wheel is inspected.
+ * sandbox session: sdists are built and traced, every wheel is inspected. Changed packages whose
+ * new version is an sdist are then vetted at their base version in one more pass, for the
+ * behaviour diff (`behaviourDiffs`).
  */
 import fs from 'node:fs';
 import path from 'node:path';
