@@ -12,18 +12,20 @@
  *    what is new.
  * 4. Python (requirements*.txt and what they include, uv.lock, poetry.lock: ./python.ts): added
  *    and changed packages go through the pip front-end's vetting in the same run (sdists built in
- *    the sandbox, wheels inspected), and their findings join the report.
+ *    the sandbox, wheels inspected), and their findings join the report. Changed ones whose new
+ *    version builds in the sandbox are vetted at their base version too (one more pass), and
+ *    their behaviour diffs join npm's.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { SafeInstallError } from '../errors/index.js';
 import { scan, type ScanOptions } from '../pipeline/scan.js';
-import { buildJsonReport, type JsonReport, type JsonReportPackage } from '../report/json.js';
+import { buildJsonReport, type JsonReport } from '../report/json.js';
 import { worstVerdict } from '../rules/verdict.js';
-import { diffPackages } from '../diff/behaviour.js';
+import { diffChangedVersions, findPackage, hasInstallTimeCode } from '../diff/behaviour.js';
 import type { BehaviourDiff } from '../diff/types.js';
 import { fileAt, repoRoot, resolveBase } from './git.js';
-import { diffLockfiles } from './lockfile-diff.js';
+import { changedVersion, diffLockfiles } from './lockfile-diff.js';
 import { parsePackageLock } from './package-lock.js';
 import { parsePnpmLock } from './pnpm-lock.js';
 import type { CachedChange, CiResult, LockedPackage, LockfileChange, PackageLocation, ParsedLockfile } from './types.js';
@@ -120,8 +122,7 @@ export async function runCi(opts: CiOptions): Promise<CiResult> {
     reports.push(report);
 
     // The base versions of changed packages that now have install-time code.
-    const withCode = (pkg: JsonReportPackage) => Object.keys(pkg.scripts).length > 0;
-    const toCompare = toRun.filter((c) => c.previous && report.packages.some((p) => p.name === c.pkg.name && p.version === c.pkg.version && withCode(p)));
+    const toCompare = toRun.filter((c) => c.previous && findPackage([report], c.pkg.name, c.pkg.version, hasInstallTimeCode));
     if (toCompare.length > 0) {
       say(`running ${toCompare.length} base version${toCompare.length === 1 ? '' : 's'} for the behaviour diff`);
       let before: JsonReport | null = null;
@@ -135,12 +136,7 @@ export async function runCi(opts: CiOptions): Promise<CiResult> {
         // The diff explains a verdict; it is not the verdict. Without it the gate still judges.
         notes.push(`the base versions could not be scanned for the behaviour diff: ${(err as Error).message}`);
       }
-      for (const change of toCompare) {
-        const after = report.packages.find((p) => p.name === change.pkg.name && p.version === change.pkg.version)!;
-        const old = before?.packages.find((p) => p.name === change.previous!.name && p.version === change.previous!.version) ?? null;
-        if (before && !old) continue;
-        diffs.push(diffPackages(old && before ? { pkg: old, report: before } : null, { pkg: after, report }, change.previous!.version));
-      }
+      diffs.push(...diffChangedVersions(toCompare.map(changedVersion), [report], before ? [before] : null));
     }
   }
 
@@ -148,10 +144,11 @@ export async function runCi(opts: CiOptions): Promise<CiResult> {
   let located: PackageLocation[] = [];
   if (pythonChanges.length > 0) {
     say(`vetting ${pythonChanges.length} Python package change${pythonChanges.length === 1 ? '' : 's'} (sdists built in the sandbox, wheels inspected)`);
-    const vetted = await vetPythonChanges(pythonChanges, python, { root, tool: opts.tool, scan: opts.scan, ...(opts.pip ? { index: opts.pip } : {}) });
+    const vetted = await vetPythonChanges(pythonChanges, python, { root, tool: opts.tool, scan: opts.scan, onPhase: say, ...(opts.pip ? { index: opts.pip } : {}) });
     reports.push(...vetted.reports);
     located = vetted.located;
     notes.push(...vetted.notes);
+    diffs.push(...vetted.diffs);
   }
 
   const result = { ...delta, notes, diffs, cached, ...(located.length > 0 ? { located } : {}) };

@@ -6,6 +6,7 @@
  * environment marker), else the highest.
  */
 import semver from 'semver';
+import type { ChangedVersion } from '../diff/behaviour.js';
 import type { LockedPackage, LockfileChange, ParsedLockfile } from './types.js';
 
 // Python entries also count as new when what pip is asked for (extras, markers) or the hashes it
@@ -29,6 +30,11 @@ export function diffLockfiles(base: ParsedLockfile | null, head: ParsedLockfile)
     changes.push(previous ? { kind: 'changed', lockfile: head.path, pkg, previous } : { kind: 'added', lockfile: head.path, pkg });
   }
   return changes;
+}
+
+/** A changed package as the behaviour diff takes it: this version against its previous one. */
+export function changedVersion(change: LockfileChange): ChangedVersion {
+  return { name: change.pkg.name, version: change.pkg.version, previous: { name: change.previous!.name, version: change.previous!.version } };
 }
 
 function byVersionDesc(a: LockedPackage, b: LockedPackage): number {

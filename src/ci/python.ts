@@ -12,16 +12,20 @@
  * the dependencies they pull in, as `pip install -r` would see them), and each lockfile (only
  * its changed entries, without dependencies: a lockfile lists those itself). Unpinned lines are
  * resolved on the index the way pip would, without building anything. The union runs in one
- * sandbox session: sdists are built and traced, every wheel is inspected.
+ * sandbox session: sdists are built and traced, every wheel is inspected. Changed packages whose
+ * new version is an sdist are then vetted at their base version in one more pass, for the
+ * behaviour diff (`behaviourDiffs`).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { SafeInstallError } from '../errors/index.js';
+import { diffChangedVersions, findPackage, hasInstallTimeCode } from '../diff/behaviour.js';
+import type { BehaviourDiff } from '../diff/types.js';
 import { vetPipRequests, type PipRequest, type RequirementEntry, type Resolution } from '../pip/pipeline.js';
 import { buildJsonReport, type JsonReport } from '../report/json.js';
 import type { ScanOptions } from '../pipeline/scan.js';
 import { fileAt } from './git.js';
-import { diffLockfiles } from './lockfile-diff.js';
+import { changedVersion, diffLockfiles } from './lockfile-diff.js';
 import { parsePoetryLock, parseUvLock } from './python-locks.js';
 import { parseRequirements } from './requirements.js';
 import type { LockedPackage, LockfileChange, PackageLocation, ParsedLockfile, ParsedRequirements } from './types.js';
@@ -158,6 +162,8 @@ export interface PythonVetOptions {
   tool: { name: string; version: string };
   scan: Omit<ScanOptions, 'specs' | 'registry'>;
   index?: PythonIndexOptions;
+  /** Told which phase runs, for progress on stderr. */
+  onPhase?: (message: string) => void;
 }
 
 export interface PythonVetResult {
@@ -165,6 +171,8 @@ export interface PythonVetResult {
   reports: JsonReport[];
   located: PackageLocation[];
   notes: string[];
+  /** Changed packages whose new version builds in the sandbox, against their base version. */
+  diffs: BehaviourDiff[];
 }
 
 /** One pip request: what it asks for, and which change each requirement line is. */
@@ -188,17 +196,10 @@ export async function vetPythonChanges(changes: readonly LockfileChange[], tree:
     }
   }
   const requests = [...requirementsRequests(changes, tree, opts), ...lockRequests(changes, tree, opts)];
-  if (requests.length === 0) return { reports: [], located: [], notes: [] };
+  if (requests.length === 0) return { reports: [], located: [], notes: [], diffs: [] };
   const vetting = await vetPipRequests(
     requests.map((r) => r.req),
-    {
-      ...(opts.index?.python ? { python: opts.index.python } : {}),
-      ...(opts.scan.baseImage ? { baseImage: opts.scan.baseImage } : {}),
-      ...(opts.scan.limits ? { limits: opts.scan.limits } : {}),
-      ...(opts.scan.policy ? { policy: opts.scan.policy } : {}),
-      ...(opts.scan.onProgress ? { onProgress: opts.scan.onProgress } : {}),
-      previousBuilds: true,
-    },
+    vetOptions(opts),
   );
   const notes: string[] = [];
   const located: PackageLocation[] = [];
@@ -245,7 +246,85 @@ export async function vetPythonChanges(changes: readonly LockfileChange[], tree:
     }
   });
   const reports = sessions.map((s) => buildJsonReport({ chain: s.chain, assessment: s.assessment, tool: opts.tool, provenance: { command: 'ci', python: vetting.python } }));
-  return { reports, located, notes };
+  const diffs = await behaviourDiffs(requests, reports, opts, notes);
+  return { reports, located, notes, diffs };
+}
+
+const vetOptions = (opts: PythonVetOptions): Parameters<typeof vetPipRequests>[1] => ({
+  ...(opts.index?.python ? { python: opts.index.python } : {}),
+  ...(opts.scan.baseImage ? { baseImage: opts.scan.baseImage } : {}),
+  ...(opts.scan.limits ? { limits: opts.scan.limits } : {}),
+  ...(opts.scan.policy ? { policy: opts.scan.policy } : {}),
+  ...(opts.scan.onProgress ? { onProgress: opts.scan.onProgress } : {}),
+  previousBuilds: true,
+});
+
+/**
+ * The behaviour diff for Python, as for npm: every changed package whose new version has
+ * build-time code (an sdist built in the sandbox) and whose base pins one version is compared
+ * with that version, vetted the same way in one more pass (its own sessions, so each version gets
+ * a fresh decoy machine; nothing installed). The base version is asked for from where its request
+ * fetches today (the same file's indexes; for a lockfile, the registry its base entry records),
+ * alone (no dependencies: the diff is about the package's own build) and with the hashes its base
+ * line pinned. A base version that installs from a wheel ran nothing, so everything the new build
+ * does is new. The diff explains a verdict, it is not one: what goes wrong here becomes a note.
+ */
+async function behaviourDiffs(requests: readonly Request[], reports: readonly JsonReport[], opts: PythonVetOptions, notes: string[]): Promise<BehaviourDiff[]> {
+  const baseRequests: PipRequest[] = [];
+  /** Per base request, the changes it asks the base version of, by their base origin. */
+  const asked: Map<string, LockfileChange>[] = [];
+  const seen = new Set<LockfileChange>();
+  for (const request of requests) {
+    const mine = new Map<string, LockfileChange>();
+    for (const change of request.changes.values()) {
+      const previous = change.previous;
+      if (!previous || seen.has(change) || !findPackage(reports, change.pkg.name, change.pkg.version, hasInstallTimeCode)) continue;
+      seen.add(change);
+      if (previous.requirement === undefined || previous.unpinned || previous.version.startsWith('@')) {
+        // A range at the base installed whatever the index had then; git, URL and folder sources
+        // are not sandboxed at all: nothing to compare with.
+        notes.push(`${change.pkg.name} ${change.pkg.version} (${change.lockfile}:${change.pkg.line}) has no behaviour diff: its base line pins no single version from an index or an archive (${previous.requirement ?? previous.resolved ?? previous.version})`);
+        continue;
+      }
+      mine.set(`${change.lockfile}:${previous.line} at the base (now line ${change.pkg.line})`, change);
+    }
+    if (mine.size === 0) continue;
+    const previous = [...mine.values()].map((c) => c.previous!);
+    baseRequests.push({
+      ...request.req,
+      requirementEntries: [...mine].map(([origin, c]) => ({ ...entryOf(c.previous!, c.lockfile, opts.root), origin })),
+      constraintEntries: [],
+      noDeps: true,
+      // Each base line carries its own hashes, checked when it has them.
+      requireHashes: false,
+      ...(request.req.sourceIndexUrls ? { sourceIndexUrls: lockSources(previous) } : {}),
+    });
+    asked.push(mine);
+  }
+  if (baseRequests.length === 0) return [];
+  const compared = asked.flatMap((m) => [...m.values()]);
+  opts.onPhase?.(`vetting ${compared.length} Python base version${compared.length === 1 ? '' : 's'} for the behaviour diff`);
+  let before: JsonReport[] | null = null;
+  try {
+    const vetting = await vetPipRequests(baseRequests, vetOptions(opts));
+    before = vetting.sessions.map((s) => buildJsonReport({ chain: s.chain, assessment: s.assessment, tool: opts.tool, provenance: { command: 'ci', python: vetting.python } }));
+    for (const failure of vetting.sessions.flatMap((s) => s.failures)) notes.push(`behaviour diff: a base version did not vet cleanly, so its diff may show more as new: ${failure}`);
+    asked.forEach((mine, i) => {
+      const resolution = vetting.resolutions[i]!;
+      for (const [origin, change] of mine) {
+        const previous = change.previous!;
+        if (findPackage(before!, previous.name, previous.version)) continue;
+        const excluded = resolution.markerExcluded.find((m) => m.origin === origin);
+        const unavailable = resolution.unavailable.find((u) => u.name === previous.name);
+        const why = excluded ? `its environment marker (${excluded.marker}) excludes ${vetting.python}` : unavailable ? `none of its files fits ${vetting.python}` : 'it was not part of the vetted tree';
+        notes.push(`${change.pkg.name} ${change.pkg.version} (${change.lockfile}:${change.pkg.line}) has no behaviour diff: its base version ${previous.version} was not vetted: ${why}`);
+      }
+    });
+  } catch (err) {
+    // Without it the gate still judges the new versions.
+    notes.push(`the Python base versions could not be vetted for the behaviour diff: ${(err as Error).message}`);
+  }
+  return diffChangedVersions(compared.map(changedVersion), reports, before);
 }
 
 /**
@@ -346,16 +425,19 @@ function requirementsRequests(changes: readonly LockfileChange[], tree: PythonTr
   return requests;
 }
 
+/** The indexes lockfile entries come from: poetry records no source for PyPI; uv records it, like any other registry. */
+function lockSources(pkgs: readonly LockedPackage[]): string[] {
+  const fromIndex = pkgs.filter((p) => p.requirement === `${p.name}==${p.version}`);
+  return [...new Set(fromIndex.map((p) => (p.resolved && /^https?:\/\//.test(p.resolved) ? p.resolved : 'https://pypi.org/simple')))];
+}
+
 /** One request per lockfile with changes: those entries only, from where the lockfile says. */
 function lockRequests(changes: readonly LockfileChange[], tree: PythonTree, opts: PythonVetOptions): Request[] {
   const requests: Request[] = [];
   for (const lock of tree.locks) {
     const mine = changes.filter((c) => c.lockfile === lock.path);
     if (mine.length === 0) continue;
-    const fromIndex = mine.filter((c) => c.pkg.requirement === `${c.pkg.name}==${c.pkg.version}`);
-    // poetry records no source for PyPI; uv records it, like any other registry.
-    const sources = fromIndex.map((c) => (c.pkg.resolved && /^https?:\/\//.test(c.pkg.resolved) ? c.pkg.resolved : 'https://pypi.org/simple'));
-    const req: PipRequest = { ...baseRequest(opts), noDeps: true, sourceIndexUrls: [...new Set(sources)] };
+    const req: PipRequest = { ...baseRequest(opts), noDeps: true, sourceIndexUrls: lockSources(mine.map((c) => c.pkg)) };
     req.requirementEntries = mine.map((c) => entryOf(c.pkg, lock.path, opts.root));
     requests.push({ req, changes: new Map(mine.map((c) => [`${lock.path}:${c.pkg.line}`, c])), pinned: new Map() });
   }

@@ -46,13 +46,23 @@ export function secretsOf(pkg: JsonReportPackage, report: Pick<JsonReport, 'sand
   return out;
 }
 
-/** Hosts by name where the monitored network knows it, else `address:port`. */
+/**
+ * Hosts by name where the monitored network knows it, or where the package's own lookups answered
+ * the address with one name (glibc's getaddrinfo connect()s a UDP socket to every answer, at the
+ * asked port, to sort them: that is the name being called, not another host); else `address:port`.
+ */
 export function hostsOf(session: PackageSession): Index {
   const out: Index = new Map();
-  for (const event of session.dns) add(out, event.name.replace(/\.$/, '').toLowerCase(), event.id);
+  const namesOf = new Map<string, Set<string>>();
+  for (const event of session.dns) {
+    const name = event.name.replace(/\.$/, '').toLowerCase();
+    add(out, name, event.id);
+    for (const answer of event.answers) namesOf.set(answer, new Set([...(namesOf.get(answer) ?? []), name]));
+  }
   for (const event of session.connections) {
     if (!isInetEgress(event) || isLoopback(event.address) || isResolverQuery(event)) continue;
-    const name = event.hostname ?? event.observed?.http?.host ?? event.observed?.sni;
+    const answered = namesOf.get(event.address) ?? namesOf.get(event.address.replace(/^::ffff:/i, ''));
+    const name = event.hostname ?? event.observed?.http?.host ?? event.observed?.sni ?? (answered?.size === 1 ? [...answered][0] : undefined);
     const host = name ? name.replace(/:\d+$/, '').toLowerCase() : `${event.family === 'inet6' ? `[${event.address}]` : event.address}:${event.port ?? '?'}`;
     add(out, host, event.id);
   }
@@ -97,6 +107,51 @@ export function diffPackages(
   };
   diff.summary = summarize(diff);
   return diff;
+}
+
+/** A package runs code at install time: npm lifecycle scripts, or a Python sdist's build. */
+export function hasInstallTimeCode(pkg: JsonReportPackage): boolean {
+  return Object.keys(pkg.scripts).length > 0;
+}
+
+/** A package as one of several reports has it, with that report (its sandbox paths); the first match wins. */
+export function findPackage(
+  reports: readonly JsonReport[],
+  name: string,
+  version: string,
+  accept: (pkg: JsonReportPackage) => boolean = () => true,
+): { pkg: JsonReportPackage; report: JsonReport } | null {
+  for (const report of reports) {
+    const pkg = report.packages.find((p) => p.name === name && p.version === version && accept(p));
+    if (pkg) return { pkg, report };
+  }
+  return null;
+}
+
+/** A changed package: the version sandboxed now, and the version it replaces. */
+export interface ChangedVersion {
+  name: string;
+  version: string;
+  previous: { name: string; version: string };
+}
+
+/**
+ * The diff of each changed package with install-time code in `after` against its previous version
+ * in `before` (the base versions' own sessions), for any ecosystem. `before` null: the base
+ * versions could not be run, so everything the new version does is new (`from.verdict` null). A
+ * previous version that ran but is not in `before` gives no diff; nor does a new version without
+ * install-time code.
+ */
+export function diffChangedVersions(changes: readonly ChangedVersion[], after: readonly JsonReport[], before: readonly JsonReport[] | null): BehaviourDiff[] {
+  const diffs: BehaviourDiff[] = [];
+  for (const change of changes) {
+    const now = findPackage(after, change.name, change.version, hasInstallTimeCode);
+    if (!now) continue;
+    const old = before ? findPackage(before, change.previous.name, change.previous.version) : null;
+    if (before && !old) continue;
+    diffs.push(diffPackages(old, now, change.previous.version));
+  }
+  return diffs;
 }
 
 export function hasNewBehaviour(diff: BehaviourDiff): boolean {

@@ -2,6 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { diffPackages, hasNewBehaviour } from '../../src/diff/behaviour.js';
 import { renderDiffsTerminal } from '../../src/report/diff-terminal.js';
+import { buildJsonReport } from '../../src/report/json.js';
+import { assess } from '../../src/rules/index.js';
+import { ChainBuilder } from '../rules/chain-builder.js';
 import { honestReport, hijackedReport } from './support.js';
 
 test('behaviour diff: new secret reads, hosts, programs and scripts, each with its evidence', () => {
@@ -43,4 +46,25 @@ test('behaviour diff: terminal output never obeys control characters from the pa
   const text = renderDiffsTerminal([diff], { color: false });
   assert.ok(!text.includes('\u001b') && !text.includes('\r'), JSON.stringify(text));
   assert.match(text, /\\x1b\[2J\\x0dfake/);
+});
+
+test('behaviour diff: an address the package looked up is that name (glibc sorts answers with UDP connects), not another host', () => {
+  const before = honestReport();
+  const b = new ChainBuilder();
+  const s = b.pkg('popular-lib', '1.0.1').script('postinstall', 'node build.js', { wrapperExecs: ['node', 'build.js'] });
+  s.dns(s.root, 'telemetry.example', ['192.0.2.9']);
+  s.dns(s.root, 'telemetry.example', ['2001:db8::9'], 'AAAA');
+  // What getaddrinfo does before the real connection: a UDP connect() to each answer, at the port asked for.
+  s.connect(s.root, '192.0.2.9', 80, { protocol: 'udp', result: 'ok' });
+  s.connect(s.root, '2001:db8::9', 80, { protocol: 'udp', result: 'ok' });
+  const real = s.connect(s.root, '192.0.2.9', 80, { result: 'EINPROGRESS', hostname: 'telemetry.example' });
+  // An address no lookup of its own answered stays an address.
+  const bare = s.connect(s.root, '198.51.100.7', 443, { result: 'EINPROGRESS' });
+  const chain = b.build();
+  const after = buildJsonReport({ chain, assessment: assess(chain), tool: { name: 'safe-install', version: '0.0.0-test' } });
+  const diff = diffPackages({ pkg: before.packages[0]!, report: before }, { pkg: after.packages[0]!, report: after }, '1.0.0');
+  assert.deepEqual(diff.hosts.map((t) => t.what), ['telemetry.example', '198.51.100.7:443']);
+  assert.ok(diff.hosts[0]!.evidence.includes(real.id) && diff.hosts[0]!.evidence.length === 5, JSON.stringify(diff.hosts[0]));
+  assert.deepEqual(diff.hosts[1]!.evidence, [bare.id]);
+  assert.match(diff.summary, /calling new hosts \(telemetry\.example, 198\.51\.100\.7:443\)/);
 });

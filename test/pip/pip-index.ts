@@ -12,11 +12,14 @@ import { packageRoot } from '../../src/package-root.js';
 
 export const PIP_FIXTURES = path.join(packageRoot().dir, 'fixtures', 'pip');
 
-/** `fixtures/pip/sdist/<name>` as `<outDir>/<name>-<version>.tar.gz` (tar of `<name>-<version>/`). */
-export function makeSdist(name: string, outDir: string, version = '1.0.0'): string {
+/**
+ * `fixtures/pip/sdist/<fixture>` (default: `<name>`) as `<outDir>/<name>-<version>.tar.gz` (tar of
+ * `<name>-<version>/`). A second version of a project lives in `<name>@<version>/`.
+ */
+export function makeSdist(name: string, outDir: string, version = '1.0.0', fixture = name): string {
   const stage = fs.mkdtempSync(path.join(outDir, '.stage-'));
   const top = `${name}-${version}`;
-  fs.cpSync(path.join(PIP_FIXTURES, 'sdist', name), path.join(stage, top), { recursive: true });
+  fs.cpSync(path.join(PIP_FIXTURES, 'sdist', fixture), path.join(stage, top), { recursive: true });
   const out = path.join(outDir, `${top}.tar.gz`);
   const r = spawnSync('tar', ['-czf', out, '-C', stage, top], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`tar failed: ${r.stderr}`);
