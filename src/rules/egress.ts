@@ -20,6 +20,23 @@ export function isInetEgress(event: ConnectionEvent): boolean {
   return !(event.syscall === 'connect' && event.protocol === 'udp' && event.port === 0);
 }
 
+/**
+ * glibc's getaddrinfo sorts its answers by route (RFC 6724) by connect()ing a UDP socket to each
+ * one, with the port asked for (port 0 is caught by isInetEgress): nothing is sent. A UDP
+ * connect() to an address the package's own lookups answered, with no datagram behind it at the
+ * sinkhole, is that probe: not egress. Anything sent on such a socket reaches the sinkhole and
+ * is merged onto the connect(), which then counts as usual.
+ */
+export function routeProbes(session: PackageSession): Set<string> {
+  const answered = new Set(session.dns.flatMap((event) => event.answers));
+  const ids = new Set<string>();
+  for (const event of session.connections) {
+    if (event.syscall !== 'connect' || event.protocol !== 'udp' || event.observed !== undefined) continue;
+    if (answered.has(event.address) || answered.has(event.address.replace(/^::ffff:/i, ''))) ids.add(event.id);
+  }
+  return ids;
+}
+
 /** Queries to the sandbox's resolver: recorded, by name, as `dns` events. */
 export function isResolverQuery(event: ConnectionEvent): boolean {
   return event.address === SANDBOX_RESOLVER && event.port === 53;
@@ -41,8 +58,9 @@ export interface Egress {
 /** Egress that can leave the machine: loopback connections reach local services, not the outside. */
 export function egressOf(session: PackageSession): Egress[] {
   const out: Egress[] = [];
+  const probes = routeProbes(session);
   for (const event of session.connections) {
-    if (!isInetEgress(event) || isLoopback(event.address)) continue;
+    if (!isInetEgress(event) || isLoopback(event.address) || probes.has(event.id)) continue;
     out.push({ id: event.id, time: event.time, processId: event.processId, destination: destinationOf(event) });
   }
   for (const event of session.dns) out.push(dnsEgress(event));

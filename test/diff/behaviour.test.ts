@@ -55,8 +55,7 @@ test('behaviour diff: an address the package looked up is that name (glibc sorts
   s.dns(s.root, 'telemetry.example', ['192.0.2.9']);
   s.dns(s.root, 'telemetry.example', ['2001:db8::9'], 'AAAA');
   // What getaddrinfo does before the real connection: a UDP connect() to each answer, at the port asked for.
-  s.connect(s.root, '192.0.2.9', 80, { protocol: 'udp', result: 'ok' });
-  s.connect(s.root, '2001:db8::9', 80, { protocol: 'udp', result: 'ok' });
+  const probes = [s.connect(s.root, '192.0.2.9', 80, { protocol: 'udp', result: 'ok' }), s.connect(s.root, '2001:db8::9', 80, { protocol: 'udp', result: 'ok' })];
   const real = s.connect(s.root, '192.0.2.9', 80, { result: 'EINPROGRESS', hostname: 'telemetry.example' });
   // An address no lookup of its own answered stays an address.
   const bare = s.connect(s.root, '198.51.100.7', 443, { result: 'EINPROGRESS' });
@@ -64,7 +63,9 @@ test('behaviour diff: an address the package looked up is that name (glibc sorts
   const after = buildJsonReport({ chain, assessment: assess(chain), tool: { name: 'safe-install', version: '0.0.0-test' } });
   const diff = diffPackages({ pkg: before.packages[0]!, report: before }, { pkg: after.packages[0]!, report: after }, '1.0.0');
   assert.deepEqual(diff.hosts.map((t) => t.what), ['telemetry.example', '198.51.100.7:443']);
-  assert.ok(diff.hosts[0]!.evidence.includes(real.id) && diff.hosts[0]!.evidence.length === 5, JSON.stringify(diff.hosts[0]));
+  // The probes sent nothing (src/rules/egress.ts routeProbes): the lookups and the real connection are the evidence.
+  assert.ok(diff.hosts[0]!.evidence.includes(real.id) && diff.hosts[0]!.evidence.length === 3, JSON.stringify(diff.hosts[0]));
+  assert.ok(!probes.some((p) => diff.hosts.flatMap((h) => h.evidence).includes(p.id)));
   assert.deepEqual(diff.hosts[1]!.evidence, [bare.id]);
   assert.match(diff.summary, /calling new hosts \(telemetry\.example, 198\.51\.100\.7:443\)/);
 });

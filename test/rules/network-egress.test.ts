@@ -54,6 +54,32 @@ test('network-egress: the UDP connect getaddrinfo makes to port 0 and queries to
   assert.deepEqual(run(networkEgressRule, b.build()), []);
 });
 
+test('network-egress: glibc\'s route probes (UDP connect to each answer, with the port asked for, nothing sent) are not destinations', () => {
+  const b = new ChainBuilder();
+  const s = b.pkg('pyresolve').script('install', 'python setup.py');
+  const lookup = s.dns(s.root, 'files.example', ['198.18.0.1', '2001:2::1']);
+  s.connect(s.root, '198.18.0.1', 80, { protocol: 'udp', result: 'ok' });
+  s.connect(s.root, '2001:2::1', 80, { family: 'inet6', protocol: 'udp', result: 'ok' });
+  const tcp = s.connect(s.root, '198.18.0.1', 80, { hostname: 'files.example', result: 'ok' });
+  const findings = run(networkEgressRule, b.build());
+  assert.equal(findings.length, 1);
+  assert.equal(findings[0]?.severity, 'medium');
+  assert.deepEqual(findings[0]?.evidence, [tcp.id, lookup.id]);
+});
+
+test('network-egress: a UDP connect that sent a datagram, or went to an address no lookup answered, still counts', () => {
+  const b = new ChainBuilder();
+  const s = b.pkg('udpleak').script('install', 'node x.js');
+  s.dns(s.root, 'files.example', ['198.18.0.1']);
+  const sent = s.connect(s.root, '198.18.0.1', 9999, { protocol: 'udp', result: 'ok', observed: { protocol: 'udp', bytesReceived: 12, firstBytes: Buffer.from('hello world!').toString('base64') } as never });
+  const bare = s.connect(s.root, '203.0.113.9', 53, { protocol: 'udp', result: 'ok' });
+  const findings = run(networkEgressRule, b.build());
+  const evidence = findings.flatMap((f) => f.evidence);
+  assert.ok(evidence.includes(sent.id), 'the datagram behind the connect is egress');
+  assert.ok(evidence.includes(bare.id), 'an address no lookup answered is egress');
+  assert.equal(findings.find((f) => f.evidence.includes(bare.id))?.severity, 'high');
+});
+
 test('network-egress: a connection to loopback is medium', () => {
   const b = new ChainBuilder();
   const s = b.pkg('local').script('postinstall', 'node x.js');
