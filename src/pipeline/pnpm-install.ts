@@ -218,7 +218,7 @@ async function prepareInStage(
     for (const id of todo) {
       const dir = folders.get(id)?.[0] ?? storeFolders(virtualStore, lock.packages.get(id)!)[0];
       if (!dir) throw new SafeInstallError('E_INTERNAL', `pnpm did not install ${id} where safe-install expected it`, 'nothing was changed; please report this with your pnpm version');
-      const file = path.join(tarballDir, `${packed.size}-${id.replace(/[^A-Za-z0-9._-]+/g, '-')}.tgz`);
+      const file = path.join(tarballDir, `${packed.size}-${id.replace(/[^A-Za-z0-9._-]+/g, '-')}.tar`);
       await packFolder(dir, file);
       packed.set(id, file);
       progress({ stage: 'fetch', done: ++done, total: todo.length, name: id });
@@ -437,10 +437,11 @@ function isRegularFile(file: string): boolean {
 /**
  * A package folder as an npm-style tarball (`package/...`) for the sandbox: pnpm's files for
  * it, without the folder's own node_modules (pnpm's bin links), symlinks left out as pacote would.
+ * Not compressed: it only crosses a bind mount, and gzip cost seconds on platform binaries.
  */
 async function packFolder(dir: string, file: string): Promise<void> {
   const entries = fs.readdirSync(dir).filter((e) => e !== 'node_modules');
-  await tar.c({ gzip: { level: 1 }, file, cwd: dir, prefix: 'package', portable: true, filter: (_p, st) => !('isSymbolicLink' in st && st.isSymbolicLink()) }, entries);
+  await tar.c({ file, cwd: dir, prefix: 'package', portable: true, filter: (_p, st) => !('isSymbolicLink' in st && st.isSymbolicLink()) }, entries);
 }
 
 function readModulesYaml(dir: string): ModulesYaml {
