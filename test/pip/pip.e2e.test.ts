@@ -200,6 +200,13 @@ describe('safe-install scan of Python distributions', () => {
     assert.equal((JSON.parse(good.stdout) as Report).verdict, 'allow');
   });
 
+  test('an sdist whose build fails: nothing bad was seen, but nothing was inspected either: exit 2, not allowed', async () => {
+    const broken = makeSdist('broken-build', files);
+    const r = await run(['scan', broken, '--json', '--quiet']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^safe-install: could not decide: building broken-build 1\.0\.0 in the sandbox ended failed/m);
+  });
+
   test('pip:<requirement> with --index-url resolves from the index', async () => {
     const r = await run(['scan', 'pip:attack-pth-wheel', '--index-url', index.url, '--json', '--quiet']);
     assert.equal(r.code, 1, r.stderr);

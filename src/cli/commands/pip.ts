@@ -207,7 +207,7 @@ export async function scanPip(specs: string[], opts: { indexUrl?: string; findLi
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
   });
   prepared.discard();
-  return { chain: prepared.chain, assessment: prepared.assessment, failures: prepared.failures };
+  return { chain: prepared.chain, assessment: prepared.assessment, failures: prepared.failures, incomplete: prepared.incomplete };
 }
 
 async function ask(question: string): Promise<boolean> {

@@ -1,4 +1,5 @@
 import { scan } from '../../pipeline/scan.js';
+import { printable } from '../../report/escape.js';
 import { isPipScanSpec, scanPip } from './pip.js';
 import { packageRoot } from '../../package-root.js';
 import { buildJsonReport } from '../../report/json.js';
@@ -9,7 +10,7 @@ import { SafeInstallError } from '../../errors/index.js';
 import { policyOf } from '../../policy/index.js';
 import { parseFlags, secondsFlag } from '../args.js';
 import { commandPolicy, failOnFlag } from '../common-flags.js';
-import { exitCodeForVerdict } from '../exit-codes.js';
+import { EXIT_ALLOWED, EXIT_UNDECIDED, exitCodeForVerdict } from '../exit-codes.js';
 import { createProgressView } from '../progress-view.js';
 import { collectProvenance } from '../../provenance/index.js';
 import { otlpTracesUrl } from '../../record/otlp.js';
@@ -91,5 +92,11 @@ export async function scanCommand(argv: string[]): Promise<number> {
     interactive,
   });
   if (code !== 0 && !interactive) process.stderr.write(`safe-install: refused: ${refusalReason(result.chain, result.assessment)}\n`);
+  // A Python build that failed left a wheel nobody inspected: what pip would install is unknown.
+  const uninspected: string[] = 'incomplete' in result ? (result.incomplete as string[]) : [];
+  if (code === EXIT_ALLOWED && uninspected.length > 0) {
+    process.stderr.write(`safe-install: could not decide: ${printable(uninspected.join('; '))}\n  hint: pip would fail to install it too; fix the build (see the report) and scan again\n`);
+    return EXIT_UNDECIDED;
+  }
   return code;
 }
