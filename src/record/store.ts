@@ -217,7 +217,11 @@ export function readHead(dir?: string): RecordHead | null {
 export function findRecord(ref: string, dir?: string): SessionRecord | null {
   const records = readRecordLines(dir).flatMap((l) => (l.record ? [l.record] : []));
   if (ref === 'last') return records.at(-1) ?? null;
-  if (/^\d+$/.test(ref)) return records.find((r) => r.seq === Number(ref)) ?? null;
+  // A number is a seq; a hash prefix can be all digits too (about 1 in 100 for ten of them).
+  if (/^\d+$/.test(ref)) {
+    const bySeq = records.find((r) => r.seq === Number(ref));
+    if (bySeq || ref.length < 6) return bySeq ?? null;
+  }
   const byId = records.filter((r) => r.id === ref);
   if (byId.length > 0) return byId.at(-1)!;
   if (/^[0-9a-f]{6,64}$/i.test(ref)) {

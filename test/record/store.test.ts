@@ -64,6 +64,17 @@ describe('record store', () => {
     assert.equal(findRecord('nope', dir), null);
   });
 
+  test('a hash prefix made only of digits still finds its record (not taken for a seq)', async () => {
+    const dir = store();
+    await appendScans(dir, 1);
+    const [line] = readRecordLines(dir);
+    // Rewrite the one record's hash to start with digits only: what findRecord sees, not a chain to verify.
+    const record = { ...line!.record!, hash: `1234567890${line!.record!.hash.slice(10)}` };
+    writeLines(dir, [JSON.stringify(record)]);
+    assert.equal(findRecord('1234567890', dir)?.seq, 1);
+    assert.equal(findRecord('1', dir)?.seq, 1);
+  });
+
   test('an edited record is named', async () => {
     const dir = store();
     await appendScans(dir, 3);
