@@ -54,6 +54,8 @@ export interface StageContents {
    * writes in place: hardlinked, with pnpm's own bookkeeping files copied for real.
    */
   modules?: 'copy' | 'link';
+  /** Files and folders the package manager reads (.npmrc, patches/): copied in, never moved back. */
+  context?: readonly string[];
 }
 
 /** Copies the project's install state into a fresh stage (node_modules left out for `ci`). */
@@ -72,6 +74,10 @@ export function createStage(projectDir: string, opts: { withNodeModules: boolean
     if (!fs.existsSync(from)) continue;
     fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
     fs.copyFileSync(from, path.join(dir, name));
+  }
+  for (const rel of opts.context ?? []) {
+    const from = path.join(projectDir, rel);
+    if (fs.existsSync(from)) fs.cpSync(from, path.join(dir, rel), { recursive: true });
   }
   if (opts.withNodeModules) {
     for (const rel of opts.moduleDirs ?? ['node_modules']) {

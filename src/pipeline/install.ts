@@ -10,14 +10,12 @@
  * package's own folder, then move the stage into the project (src/install/stage.ts).
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { SafeInstallError, describe } from '../errors/index.js';
-import { onCleanup } from '../sandbox/cleanup.js';
-import { VerdictCache, type CachedVerdict, type ScriptFacts } from '../cache/index.js';
+import { VerdictCache, type ScriptFacts } from '../cache/index.js';
 import { landOutputs } from '../install/outputs.js';
-import { commitStage, createStage, discardStage, lockProject, recoverProject, STATE_FILES, testPause, type Stage } from '../install/stage.js';
+import { commitStage, discardStage, STATE_FILES, testPause } from '../install/stage.js';
 import { workspaceFolders } from '../install/workspaces.js';
 import { readNpmSettings } from '../install/npmrc.js';
 import { arboristOptions, changedNodes, newArborist, withDependencies, type ArboristRequest, type ProjectNode, type SaveType } from '../install/tree.js';
@@ -31,16 +29,11 @@ import { loadNpmLibs } from '../resolve/npm-libs.js';
 import { effectiveCache, effectiveRegistry, npmOptions } from '../resolve/options.js';
 import { scriptOrder } from '../resolve/script-order.js';
 import type { Assessment, Finding, Verdict } from '../rules/types.js';
-import type { PackageOutputs } from '../sandbox/container.js';
-import { connectDocker } from '../sandbox/docker.js';
-import { ensureSandboxImage, type SandboxImage } from '../sandbox/image/index.js';
 import type { PlanLimits } from '../sandbox/plan.js';
 import type { PackageInfo, SessionChain } from '../session/types.js';
 import type { ProgressListener } from './progress.js';
-import { sandboxPackages } from './sandbox.js';
-
-/** Build outputs one package may export (node-gyp builds keep their object files, as npm does). */
-export const OUTPUTS_MAX_BYTES = 256 * 1024 ** 2;
+import { assertBuildsBack, cachedBuilds, rememberAllowed, sandboxBuilds } from './builds.js';
+import { prepareStaged, type StagedWork } from './staged.js';
 
 /** Root lifecycle events `npm install` (without package names) runs, in its order. */
 const ROOT_EVENTS = ['preinstall', 'install', 'postinstall', 'prepublish', 'preprepare', 'prepare', 'postprepare'] as const;
@@ -112,64 +105,17 @@ export async function prepareInstall(opts: InstallOptions): Promise<PreparedInst
       throw new SafeInstallError('E_USAGE', `no workspace "${wanted}" in ${projectDir}`, workspaces.length > 0 ? `the workspaces are: ${workspaces.map((w) => w.name).join(', ')}` : 'package.json has no `workspaces`; run without --workspace');
     }
   }
-  const unlock = lockProject(projectDir);
-  let recovered: ReturnType<typeof recoverProject>;
-  try {
-    recovered = recoverProject(projectDir);
-  } catch (err) {
-    unlock();
-    throw err;
-  }
-  if (recovered === 'rolled-forward') progress({ stage: 'sandbox', message: 'finished an interrupted install first' });
   // Workspace folders join the stage as their package.json and node_modules only: arborist
   // reads the manifests and links the folders (relative links, right once moved back).
-  const stage = createStage(projectDir, {
+  const contents = {
     withNodeModules: opts.mode !== 'ci',
     files: [...STATE_FILES, ...workspaces.map((w) => path.join(w.dir, 'package.json'))],
     moduleDirs: ['node_modules', ...workspaces.map((w) => path.join(w.dir, 'node_modules'))],
-  });
-  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'safe-install-install-'));
-  const cleanupWork = () => fs.rmSync(workDir, { recursive: true, force: true });
-  // Ctrl-C before the commit: the stage goes, the project was never touched. From the commit
-  // on, the journal finishes the job instead (recoverProject).
-  // Work still writing into the stage (the reify), to wait for before removing it.
-  const inFlight: Promise<unknown>[] = [];
-  const releaseStage = onCleanup(async () => {
-    discardStage(stage);
-    cleanupWork();
-    unlock();
-  });
-  try {
-    const prepared = await prepareInStage(opts, stage, workDir, progress, releaseStage, (p) => inFlight.push(p));
-    return {
-      ...prepared,
-      apply: async (applyOpts) => {
-        try {
-          return await prepared.apply(applyOpts);
-        } finally {
-          releaseStage();
-          cleanupWork();
-          unlock();
-        }
-      },
-      discard: async () => {
-        releaseStage();
-        await prepared.discard();
-        cleanupWork();
-        unlock();
-      },
-    };
-  } catch (err) {
-    releaseStage();
-    await Promise.allSettled(inFlight);
-    discardStage(stage);
-    cleanupWork();
-    unlock();
-    throw err;
-  }
+  };
+  return prepareStaged(projectDir, contents, progress, (work) => prepareInStage(opts, work, progress));
 }
 
-async function prepareInStage(opts: InstallOptions, stage: Stage, workDir: string, progress: ProgressListener, releaseStage: () => void, track: (p: Promise<unknown>) => void): Promise<PreparedInstall> {
+async function prepareInStage(opts: InstallOptions, { stage, workDir, releaseStage, track }: StagedWork, progress: ProgressListener): Promise<PreparedInstall> {
   const settings = readNpmSettings(stage.projectDir);
   const registry = effectiveRegistry(opts.registry ?? (settings.options.registry as string | undefined));
   const npm = { ...npmOptions(registry, effectiveCache(opts.npmCache)), ...settings.scoped };
@@ -252,40 +198,14 @@ async function prepareInStage(opts: InstallOptions, stage: Stage, workDir: strin
   const scripted = changed.filter((n) => Object.keys(facts.get(n)?.scripts ?? {}).length > 0);
 
   // The verdict cache, keyed on the sandbox image too: needs Docker only when scripts exist.
-  let image: SandboxImage | undefined;
-  const hits = new Map<TreeNode, { verdict: CachedVerdict; outputs: Buffer }>();
-  if (scripted.length > 0) {
-    const docker = await connectDocker();
-    image = await ensureSandboxImage(docker, {
-      ...(opts.baseImage ? { baseImage: opts.baseImage } : {}),
-      onProgress: (message) => progress({ stage: 'image', message }),
-    });
-    for (const node of scripted) {
-      if (!opts.cache || !VerdictCache.usable(node.integrity)) continue;
-      const hit = opts.cache.getVerdict({ integrity: node.integrity, policyDigest: opts.policyDigest, image: image.tag });
-      if (hit) hits.set(node, hit);
-    }
-  }
-  // A cached package some sandboxed script depends on runs again: its build must be there.
-  let toSandbox = scripted.filter((n) => !hits.has(n));
-  for (;;) {
-    const closure = withDependencies(toSandbox);
-    const again = [...hits.keys()].filter((n) => closure.has(n));
-    if (again.length === 0) break;
-    for (const n of again) hits.delete(n);
-    toSandbox = scripted.filter((n) => !hits.has(n));
-  }
-  progress({ stage: 'cache', hits: hits.size, total: scripted.length });
+  const { image, hits, toSandbox } = await cachedBuilds(scripted, (nodes) => withDependencies(nodes) as Set<ProjectNode>, { cache: opts.cache, policyDigest: opts.policyDigest, baseImage: opts.baseImage, onProgress: progress });
 
-  let session: PreparedInstall['session'] = null;
-  let outputs = new Map<string, PackageOutputs>();
-  let containerStarted = false;
-  const failures: string[] = [];
+  let packages: PackageInfo[] = [];
   if (toSandbox.length > 0) {
     const layout = [...withDependencies(toSandbox)];
     await fetchNodes(layout);
     const runs = new Set<TreeNode>(toSandbox);
-    const packages = scriptOrder(
+    packages = scriptOrder(
       layout.map((node): PackageInfo => {
         const f = fetched.get(node)!;
         const declared = runs.has(node) ? facts.get(node)! : { scripts: {}, implicitNodeGyp: false };
@@ -301,31 +221,11 @@ async function prepareInStage(opts: InstallOptions, stage: Stage, workDir: strin
         };
       }),
     );
-    // The ideal root's manifest (with what is being added), not the stage's file: arborist
-    // may be rewriting that one right now.
-    const rootPackageJson = structuredClone(ideal.package);
-    const result = await sandboxPackages(packages, rootPackageJson, {
-      ...(opts.baseImage ? { baseImage: opts.baseImage } : {}),
-      ...(opts.limits ? { limits: opts.limits } : {}),
-      ...(opts.policy ? { policy: opts.policy } : {}),
-      ...(image ? { image } : {}),
-      exportOutputsMaxBytes: OUTPUTS_MAX_BYTES,
-      onProgress: progress,
-    });
-    session = { chain: result.chain, assessment: result.assessment };
-    outputs = result.outputs;
-    containerStarted = result.containerStarted;
-    for (const { info, session: s } of result.chain.packages) {
-      for (const script of s.scripts) {
-        if (script.outcome === 'failed') failures.push(`${info.name}@${info.version} ${script.event} exited with ${script.exitCode ?? script.signal ?? 'an error'}`);
-      }
-    }
   }
-  if (!session) {
-    // Nothing to run: still a (empty) session, so the report has the same shape every time.
-    const empty = await sandboxPackages([], structuredClone(ideal.package), opts.policy ? { policy: opts.policy } : {});
-    session = { chain: empty.chain, assessment: empty.assessment };
-  }
+  // The ideal root's manifest (with what is being added), not the stage's file: arborist may
+  // be rewriting that one right now.
+  const builds = await sandboxBuilds(packages, structuredClone(ideal.package), { baseImage: opts.baseImage, limits: opts.limits, policy: opts.policy, image, onProgress: progress });
+  const { session, outputs, containerStarted, failures } = builds;
   const verdict: Verdict = session.assessment.verdict;
   progress({ stage: 'verdict', verdict });
   const label = (n: TreeNode) => ({ name: n.packageName, version: n.version, location: n.location });
@@ -337,15 +237,7 @@ async function prepareInStage(opts: InstallOptions, stage: Stage, workDir: strin
   };
 
   const apply = async (applyOpts: { rootScriptsStdio?: 'inherit' | 'stderr' } = {}): Promise<{ rootScripts: string[] }> => {
-    if (failures.length > 0) {
-      throw new SafeInstallError('E_SANDBOX', `install scripts failed in the sandbox: ${failures.join('; ')}`, 'npm would fail this install too; nothing was changed');
-    }
-    for (const node of toSandbox) {
-      const out = outputs.get(node.location);
-      if (!out || out.error) {
-        throw new SafeInstallError('E_SANDBOX', `the build outputs of ${node.packageName}@${node.version} did not come back from the sandbox${out?.error ? `: ${out.error}` : ''}`, 'nothing was changed; retry, or report it if it persists');
-      }
-    }
+    assertBuildsBack(builds, toSandbox.map((node) => ({ id: `${node.packageName}@${node.version}`, location: node.location })), 'npm');
     progress({ stage: 'reify', message: 'installing with scripts disabled' });
     const reifyError = await reified;
     if (reifyError) throw toResolveError(reifyError, ctx);
@@ -357,20 +249,7 @@ async function prepareInStage(opts: InstallOptions, stage: Stage, workDir: strin
     for (const [node, hit] of hits) {
       await landOutputs(path.join(stage.dir, node.location), hit.outputs, hit.verdict.removed, `${node.packageName}@${node.version}`);
     }
-    // Only allow is remembered, and only from a session whose verdict was allow as a whole.
-    if (opts.cache && session && image && session.assessment.verdict === 'allow') {
-      const byLocation = new Map(session.assessment.packages.map((p) => [p.location, p]));
-      for (const node of toSandbox) {
-        const assessed = byLocation.get(node.location);
-        if (!assessed || assessed.verdict !== 'allow' || !VerdictCache.usable(node.integrity)) continue;
-        const out = outputs.get(node.location)!;
-        opts.cache.putVerdict(
-          { integrity: node.integrity, policyDigest: opts.policyDigest, image: image.tag },
-          { name: node.packageName, version: node.version, integrity: node.integrity, verdict: 'allow', findings: assessed.findings, removed: out.removed, at: Math.floor(Date.now() / 1000) },
-          out.tar,
-        );
-      }
-    }
+    rememberAllowed(opts.cache, builds, { policyDigest: opts.policyDigest, image }, toSandbox.map((node) => ({ name: node.packageName, version: node.version, integrity: node.integrity, location: node.location })));
     progress({ stage: 'reify', message: 'moving the install into the project' });
     releaseStage();
     await commitStage(stage);

@@ -12,16 +12,14 @@
  * package, then move the stage into the project (src/install/stage.ts).
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { execa } from 'execa';
 import * as tar from 'tar';
 import { SafeInstallError, describe } from '../errors/index.js';
-import { onCleanup } from '../sandbox/cleanup.js';
-import { VerdictCache, type CachedVerdict, type ScriptFacts } from '../cache/index.js';
+import { VerdictCache, type ScriptFacts } from '../cache/index.js';
 import { landOutputs } from '../install/outputs.js';
-import { commitStage, createStage, discardStage, lockProject, recoverProject, testPause, type Stage } from '../install/stage.js';
+import { commitStage, discardStage, testPause } from '../install/stage.js';
 import { readNpmSettings } from '../install/npmrc.js';
 import { findPnpm, type PnpmBinary } from '../pnpm/binary.js';
 import { buildDecider, readBuildSettings } from '../pnpm/build-policy.js';
@@ -32,20 +30,18 @@ import type { Policy } from '../policy/types.js';
 import { installScripts } from '../resolve/install-scripts.js';
 import { effectiveRegistry } from '../resolve/options.js';
 import { scriptOrder } from '../resolve/script-order.js';
-import type { PackageOutputs } from '../sandbox/container.js';
-import { connectDocker } from '../sandbox/docker.js';
-import { ensureSandboxImage, type SandboxImage } from '../sandbox/image/index.js';
 import type { PlanLimits } from '../sandbox/plan.js';
 import type { PackageInfo } from '../session/types.js';
-import { OUTPUTS_MAX_BYTES, type PreparedInstall } from './install.js';
+import type { PreparedInstall } from './install.js';
 import type { ProgressListener } from './progress.js';
-import { sandboxPackages } from './sandbox.js';
+import { assertBuildsBack, cachedBuilds, rememberAllowed, sandboxBuilds } from './builds.js';
+import { prepareStaged, type StagedWork } from './staged.js';
 
 /** Lifecycle events pnpm runs for the workspace's own projects after installing, in its order. */
 const PROJECT_EVENTS = ['preinstall', 'install', 'postinstall', 'preprepare', 'prepare', 'postprepare'] as const;
 
-/** Files pnpm reads to resolve and install, copied into the stage but never moved back. */
-const CONTEXT_FILES = ['.npmrc', '.pnpmfile.cjs', '.pnpmfile.mjs'];
+/** What pnpm reads to resolve and install, copied into the stage but never moved back. */
+const CONTEXT_FILES = ['.npmrc', '.pnpmfile.cjs', '.pnpmfile.mjs', 'patches'];
 
 export interface PnpmInstallOptions {
   /** Where the user ran it: the workspace root or one of its projects. */
@@ -92,71 +88,18 @@ export async function preparePnpmInstall(opts: PnpmInstallOptions): Promise<Prep
   if (!projects.includes(path.relative(root, cwd) || '.')) {
     throw new SafeInstallError('E_USAGE', `${cwd} is not a project of the pnpm workspace at ${root}`, 'add it to pnpm-workspace.yaml, or run safe-install in a workspace project');
   }
-  const unlock = lockProject(root);
-  let recovered: ReturnType<typeof recoverProject>;
-  try {
-    recovered = recoverProject(root);
-  } catch (err) {
-    unlock();
-    throw err;
-  }
-  if (recovered === 'rolled-forward') progress({ stage: 'sandbox', message: 'finished an interrupted install first' });
   const manifests = projects.map((p) => path.join(p, 'package.json'));
-  const stage = createStage(root, {
+  const contents = {
     withNodeModules: true,
     files: [...new Set(['package.json', 'pnpm-lock.yaml', 'pnpm-workspace.yaml', ...manifests])].map((f) => path.normalize(f)),
     moduleDirs: projects.map((p) => path.normalize(path.join(p, 'node_modules'))),
-    modules: 'link',
-  });
-  for (const name of CONTEXT_FILES) {
-    if (fs.existsSync(path.join(root, name))) fs.copyFileSync(path.join(root, name), path.join(stage.dir, name));
-  }
-  if (fs.existsSync(path.join(root, 'patches'))) fs.cpSync(path.join(root, 'patches'), path.join(stage.dir, 'patches'), { recursive: true });
-  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'safe-install-pnpm-'));
-  const cleanupWork = () => fs.rmSync(workDir, { recursive: true, force: true });
-  const releaseStage = onCleanup(async () => {
-    discardStage(stage);
-    cleanupWork();
-    unlock();
-  });
-  try {
-    const prepared = await prepareInStage(opts, pnpm, stage, path.relative(root, cwd), workDir, progress, releaseStage);
-    return {
-      ...prepared,
-      apply: async (applyOpts) => {
-        try {
-          return await prepared.apply(applyOpts);
-        } finally {
-          releaseStage();
-          cleanupWork();
-          unlock();
-        }
-      },
-      discard: async () => {
-        releaseStage();
-        await prepared.discard();
-        cleanupWork();
-        unlock();
-      },
-    };
-  } catch (err) {
-    releaseStage();
-    discardStage(stage);
-    cleanupWork();
-    unlock();
-    throw err;
-  }
+    modules: 'link' as const,
+    context: CONTEXT_FILES,
+  };
+  return prepareStaged(root, contents, progress, (work) => prepareInStage(opts, pnpm, work, path.relative(root, cwd), progress));
 }
 
-async function prepareInStage(
-  opts: PnpmInstallOptions,
-  pnpm: PnpmBinary,
-  stage: Stage,
-  subdir: string,
-  workDir: string,
-  progress: ProgressListener,
-  releaseStage: () => void,
-): Promise<PreparedPnpmInstall> {
+async function prepareInStage(opts: PnpmInstallOptions, pnpm: PnpmBinary, { stage, workDir, releaseStage }: StagedWork, subdir: string, progress: ProgressListener): Promise<PreparedPnpmInstall> {
   const settings = readNpmSettings(stage.dir);
   const registry = effectiveRegistry(opts.registry ?? (settings.options.registry as string | undefined));
   const registryArgs = opts.registry ? [`--registry=${opts.registry}`] : [];
@@ -237,48 +180,28 @@ async function prepareInStage(
   }
 
   // 5. The verdict cache; a cached package some sandboxed build depends on runs again.
-  let image: SandboxImage | undefined;
-  const hits = new Map<string, { verdict: CachedVerdict; outputs: Buffer }>();
-  if (toBuild.length > 0) {
-    const docker = await connectDocker();
-    image = await ensureSandboxImage(docker, {
-      ...(opts.baseImage ? { baseImage: opts.baseImage } : {}),
-      onProgress: (message) => progress({ stage: 'image', message }),
-    });
-    for (const p of toBuild) {
-      if (!opts.cache || !VerdictCache.usable(p.integrity)) continue;
-      const hit = opts.cache.getVerdict({ integrity: p.integrity, policyDigest: opts.policyDigest, image: image.tag });
-      if (hit) hits.set(p.id, hit);
-    }
-  }
   const installsHere = (depPath: string): boolean => {
     const pkg = lock.packages.get(lock.snapshots.get(depPath)?.id ?? '');
     return pkg !== undefined && installableHere(pkg);
   };
   const snapshotOf = (id: string): string => [...lock.snapshots.values()].find((s) => s.id === id)?.depPath ?? id;
-  let toSandbox = toBuild.filter((p) => !hits.has(p.id));
-  for (;;) {
-    const closure = new Set(sandboxLayout(lock, toSandbox.map((p) => snapshotOf(p.id)), installsHere).map((pl) => lock.snapshots.get(pl.depPath)?.id));
-    const again = [...hits.keys()].filter((id) => closure.has(id));
-    if (again.length === 0) break;
-    for (const id of again) hits.delete(id);
-    toSandbox = toBuild.filter((p) => !hits.has(p.id));
-  }
-  progress({ stage: 'cache', hits: hits.size, total: toBuild.length });
+  const layoutOf = (builds: LockedPnpmPackage[]) => sandboxLayout(lock, builds.map((p) => snapshotOf(p.id)), installsHere);
+  const { image, hits, toSandbox } = await cachedBuilds(
+    toBuild,
+    (builds) => new Set(layoutOf(builds).map((pl) => lock.packages.get(lock.snapshots.get(pl.depPath)?.id ?? '')!)),
+    { cache: opts.cache, policyDigest: opts.policyDigest, baseImage: opts.baseImage, onProgress: progress },
+  );
 
   // 6. One sandbox session for every build.
   const rootPackageJson = JSON.parse(fs.readFileSync(path.join(stage.dir, 'package.json'), 'utf8')) as Record<string, unknown>;
   const runs = new Set(toSandbox.map((p) => p.id));
-  let outputs = new Map<string, PackageOutputs>();
   const locationOf = new Map<string, string>();
-  let containerStarted = false;
-  const failures: string[] = [];
-  let session: PreparedInstall['session'];
+  let packages: PackageInfo[] = [];
   if (toSandbox.length > 0) {
-    const placed = sandboxLayout(lock, toSandbox.map((p) => snapshotOf(p.id)), installsHere);
+    const placed = layoutOf(toSandbox);
     const idAt = (depPath: string): string => lock.snapshots.get(depPath)?.id ?? depPath;
     await packIds([...new Set(placed.map((pl) => idAt(pl.depPath)))]);
-    const packages = scriptOrder(
+    packages = scriptOrder(
       placed.map((pl): PackageInfo => {
         const id = idAt(pl.depPath);
         const pkg = lock.packages.get(id)!;
@@ -296,26 +219,9 @@ async function prepareInStage(
         };
       }),
     );
-    const result = await sandboxPackages(packages, rootPackageJson, {
-      ...(opts.baseImage ? { baseImage: opts.baseImage } : {}),
-      ...(opts.limits ? { limits: opts.limits } : {}),
-      ...(opts.policy ? { policy: opts.policy } : {}),
-      ...(image ? { image } : {}),
-      exportOutputsMaxBytes: OUTPUTS_MAX_BYTES,
-      onProgress: progress,
-    });
-    session = { chain: result.chain, assessment: result.assessment };
-    outputs = result.outputs;
-    containerStarted = result.containerStarted;
-    for (const { info, session: s } of result.chain.packages) {
-      for (const script of s.scripts) {
-        if (script.outcome === 'failed') failures.push(`${info.name}@${info.version} ${script.event} exited with ${script.exitCode ?? script.signal ?? 'an error'}`);
-      }
-    }
-  } else {
-    const empty = await sandboxPackages([], rootPackageJson, opts.policy ? { policy: opts.policy } : {});
-    session = { chain: empty.chain, assessment: empty.assessment };
   }
+  const builds = await sandboxBuilds(packages, rootPackageJson, { baseImage: opts.baseImage, limits: opts.limits, policy: opts.policy, image, onProgress: progress });
+  const { session, containerStarted } = builds;
   const verdict = session.assessment.verdict;
   progress({ stage: 'verdict', verdict });
   const label = (p: LockedPnpmPackage) => ({ name: p.name, version: p.version, location: locationOf.get(p.id) ?? `node_modules/.pnpm/${p.id}` });
@@ -325,15 +231,7 @@ async function prepareInStage(
   };
 
   const apply = async (applyOpts: { rootScriptsStdio?: 'inherit' | 'stderr' } = {}): Promise<{ rootScripts: string[] }> => {
-    if (failures.length > 0) {
-      throw new SafeInstallError('E_SANDBOX', `install scripts failed in the sandbox: ${failures.join('; ')}`, 'pnpm would fail this install too; nothing was changed');
-    }
-    for (const p of toSandbox) {
-      const out = outputs.get(locationOf.get(p.id) ?? '');
-      if (!out || out.error) {
-        throw new SafeInstallError('E_SANDBOX', `the build outputs of ${p.id} did not come back from the sandbox${out?.error ? `: ${out.error}` : ''}`, 'nothing was changed; retry, or report it if it persists');
-      }
-    }
+    assertBuildsBack(builds, toSandbox.map((p) => ({ id: p.id, location: locationOf.get(p.id) ?? '' })), 'pnpm');
     progress({ stage: 'reify', message: 'landing build outputs' });
     await testPause('reify');
     const landed = new Set<string>();
@@ -344,28 +242,13 @@ async function prepareInStage(
       landed.add(p.id);
     };
     for (const p of toSandbox) {
-      const out = outputs.get(locationOf.get(p.id)!)!;
+      const out = builds.outputs.get(locationOf.get(p.id)!)!;
       await land(p, out.tar, out.removed);
     }
-    for (const p of toBuild) {
-      const hit = hits.get(p.id);
-      if (hit) await land(p, hit.outputs, hit.verdict.removed);
-    }
+    for (const [p, hit] of hits) await land(p, hit.outputs, hit.verdict.removed);
     // Built, so not pending: `pnpm rebuild --pending` must not run them again on the host.
     if (landed.size > 0) writePendingBuilds(stage.dir, (modules.pendingBuilds ?? []).filter((d) => !landed.has(withoutPeers(d))));
-    if (opts.cache && image && verdict === 'allow') {
-      const byLocation = new Map(session.assessment.packages.map((a) => [a.location, a]));
-      for (const p of toSandbox) {
-        const assessed = byLocation.get(locationOf.get(p.id)!);
-        if (!assessed || assessed.verdict !== 'allow' || !VerdictCache.usable(p.integrity)) continue;
-        const out = outputs.get(locationOf.get(p.id)!)!;
-        opts.cache.putVerdict(
-          { integrity: p.integrity, policyDigest: opts.policyDigest, image: image.tag },
-          { name: p.name, version: p.version, integrity: p.integrity, verdict: 'allow', findings: assessed.findings, removed: out.removed, at: Math.floor(Date.now() / 1000) },
-          out.tar,
-        );
-      }
-    }
+    rememberAllowed(opts.cache, builds, { policyDigest: opts.policyDigest, image }, toSandbox.map((p) => ({ name: p.name, version: p.version, integrity: p.integrity, location: locationOf.get(p.id)! })));
     progress({ stage: 'reify', message: 'moving the install into the project' });
     releaseStage();
     await commitStage(stage);
@@ -378,9 +261,9 @@ async function prepareInStage(
     session,
     changed: changed.map(label),
     sandboxed: toSandbox.map(label),
-    cached: toBuild.filter((p) => hits.has(p.id)).map((p) => ({ ...label(p), findings: hits.get(p.id)!.verdict.findings })),
+    cached: [...hits].map(([p, hit]) => ({ ...label(p), findings: hit.verdict.findings })),
     containerStarted,
-    failures,
+    failures: builds.failures,
     skipped,
     pnpmVersion: pnpm.version,
     apply,
