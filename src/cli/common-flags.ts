@@ -6,6 +6,21 @@ import { SafeInstallError } from '../errors/index.js';
 import { loadPolicy, type LoadedPolicy } from '../policy/index.js';
 import type { FailOn } from './exit-codes.js';
 
+/** safe-install's own flags on every command that installs on the host (npm, pnpm). */
+export const HOST_INSTALL_FLAGS = {
+  yes: { type: 'boolean', short: 'y' },
+  json: { type: 'boolean' },
+  policy: { type: 'string' },
+  'fail-on': { type: 'string' },
+  'no-cache': { type: 'boolean' },
+  registry: { type: 'string' },
+  'sandbox-root': { type: 'boolean' },
+  'script-timeout': { type: 'string' },
+  'base-image': { type: 'string' },
+  verbose: { type: 'boolean' },
+  quiet: { type: 'boolean' },
+} as const;
+
 export function failOnFlag(value: string | undefined): FailOn | undefined {
   if (value === undefined || value === 'review' || value === 'block') return value;
   throw new SafeInstallError('E_USAGE', `--fail-on takes review or block, not "${value}"`, 'e.g. --fail-on review');

@@ -12,7 +12,7 @@ import { buildJsonReport, REPORT_SCHEMA_VERSION } from '../../report/json.js';
 import { renderTerminal } from '../../report/terminal.js';
 import type { SaveType } from '../../install/tree.js';
 import { parseFlags, secondsFlag } from '../args.js';
-import { commandPolicy, failOnFlag } from '../common-flags.js';
+import { commandPolicy, failOnFlag, HOST_INSTALL_FLAGS } from '../common-flags.js';
 import { EXIT_ALLOWED, EXIT_BLOCKED } from '../exit-codes.js';
 import { createProgressView } from '../progress-view.js';
 import { collectProvenance, type Provenance } from '../../provenance/index.js';
@@ -44,17 +44,7 @@ export async function installCommand(argv: string[], mode: 'install' | 'ci' = 'i
     'save-peer': { type: 'boolean' },
     omit: { type: 'string', multiple: true },
     workspace: { type: 'string', short: 'w', multiple: true },
-    yes: { type: 'boolean', short: 'y' },
-    json: { type: 'boolean' },
-    policy: { type: 'string' },
-    'fail-on': { type: 'string' },
-    'no-cache': { type: 'boolean' },
-    registry: { type: 'string' },
-    'sandbox-root': { type: 'boolean' },
-    'script-timeout': { type: 'string' },
-    'base-image': { type: 'string' },
-    verbose: { type: 'boolean' },
-    quiet: { type: 'boolean' },
+    ...HOST_INSTALL_FLAGS,
   });
   if (mode === 'ci' && positionals.length > 0) {
     throw new SafeInstallError('E_USAGE', '`ci` takes no package names', 'it installs exactly what package-lock.json says');

@@ -9,7 +9,7 @@ import { preparePnpmInstall, type PreparedPnpmInstall } from '../../pipeline/pnp
 import { policyOf } from '../../policy/index.js';
 import { collectProvenance } from '../../provenance/index.js';
 import { parseFlags, secondsFlag } from '../args.js';
-import { commandPolicy, failOnFlag } from '../common-flags.js';
+import { commandPolicy, failOnFlag, HOST_INSTALL_FLAGS } from '../common-flags.js';
 import { createProgressView } from '../progress-view.js';
 import { finishInstall } from './install.js';
 
@@ -53,17 +53,7 @@ export async function pnpmCommand(argv: string[]): Promise<number> {
     ...Object.fromEntries(Object.entries(PASS_THROUGH).map(([name, o]) => [name, { type: 'boolean' as const, ...(o.short ? { short: o.short } : {}) }])),
     filter: { type: 'string', short: 'F', multiple: true },
     recursive: { type: 'boolean', short: 'r' },
-    yes: { type: 'boolean', short: 'y' },
-    json: { type: 'boolean' },
-    policy: { type: 'string' },
-    'fail-on': { type: 'string' },
-    'no-cache': { type: 'boolean' },
-    registry: { type: 'string' },
-    'sandbox-root': { type: 'boolean' },
-    'script-timeout': { type: 'string' },
-    'base-image': { type: 'string' },
-    verbose: { type: 'boolean' },
-    quiet: { type: 'boolean' },
+    ...HOST_INSTALL_FLAGS,
   });
   if (values.filter || values.recursive) {
     throw new SafeInstallError('E_USAGE', '--filter and --recursive are not supported by safe-install pnpm yet', 'run it in the workspace project itself (pnpm add there), or at the root to install the whole workspace');
