@@ -1,122 +1,28 @@
 /**
  * `npm run bench:install`: safe-install's install against plain `npm install` on a real
- * project from the real npm registry, in the same run with the same warm npm cache.
- *
- * The project has about 110 packages, five of them with install scripts (esbuild, core-js,
- * bufferutil, utf-8-validate, @swc/core). Each measurement starts from an empty node_modules
- * and no lockfile; the npm cache is warmed first, so the registry's speed counts for neither.
- * - cold: an empty verdict cache, so every install script runs in the sandbox;
- * - warm: the verdict cache of an earlier run, so no container starts.
- * Prints the medians and the ratios to plain npm. Not a test: the registry changes under it.
+ * project from the real npm registry (about 110 packages, five of them with install scripts:
+ * esbuild, core-js, bufferutil, utf-8-validate, @swc/core), in the same run with the same warm
+ * npm cache. How it measures: bench/install-comparison.ts.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { packageRoot } from '../src/package-root.js';
+import { compareInstalls, runBench } from './install-comparison.js';
 
-const DEPENDENCIES: Record<string, string> = {
-  esbuild: '^0.25.0',
-  'core-js': '^3.40.0',
-  bufferutil: '^4.0.9',
-  'utf-8-validate': '^6.0.5',
-  '@swc/core': '^1.11.0',
-  express: '^4.21.0',
-  chalk: '^5.4.0',
-  commander: '^13.0.0',
-  lodash: '^4.17.21',
-  dayjs: '^1.11.0',
-  uuid: '^11.0.0',
-  ws: '^8.18.0',
-  debug: '^4.4.0',
-};
-
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-
-interface Timed {
-  seconds: number;
-  stderr: string;
-}
-
-function runTimed(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<Timed> {
-  return new Promise((resolve, reject) => {
-    const start = performance.now();
-    const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const seconds = (performance.now() - start) / 1000;
-      if (code !== 0) reject(new Error(`${cmd} ${args.join(' ')} exited ${code}:\n${stderr.slice(-3000)}`));
-      else resolve({ seconds, stderr });
-    });
-  });
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
-async function main(): Promise<void> {
-  const root = packageRoot().dir;
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'si-bench-install-'));
-  const launcher = path.join(tmp, 'safe-install.mjs');
-  fs.writeFileSync(launcher, `const { main } = await import(${JSON.stringify(path.join(root, 'dist', 'src', 'cli', 'main.js'))});\nprocess.exitCode = await main(process.argv.slice(2));\n`);
-  let n = 0;
-  const project = (): string => {
-    const dir = path.join(tmp, `project-${++n}`);
-    fs.mkdirSync(dir);
-    fs.writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify({ name: 'bench-app', version: '1.0.0', private: true, dependencies: DEPENDENCIES }, null, 2)}\n`);
-    return dir;
-  };
-  const env = { ...process.env, NO_COLOR: '1' };
-  const npmArgs = ['install', '--no-audit', '--no-fund'];
-  try {
-    process.stderr.write('warming the npm cache...\n');
-    const warm = project();
-    await runTimed('npm', npmArgs, warm, env);
-    const lock = JSON.parse(fs.readFileSync(path.join(warm, 'package-lock.json'), 'utf8')) as { packages: Record<string, { hasInstallScript?: boolean }> };
-    const locations = Object.keys(lock.packages).filter((l) => l !== '');
-    const scripted = locations.filter((l) => lock.packages[l]!.hasInstallScript).map((l) => l.replace(/^.*node_modules\//, ''));
-    process.stderr.write(`project: ${locations.length} packages, ${scripted.length} with install scripts (${scripted.join(', ')})\n`);
-    // The sandbox image is built once, outside any measurement.
-    await runTimed(process.execPath, [launcher, 'setup'], warm, env);
-
-    const npmTimes: number[] = [];
-    const cold: number[] = [];
-    const warmTimes: number[] = [];
-    const verdictCache = path.join(tmp, 'xdg-warm');
-    for (let i = 0; i < RUNS; i++) {
-      npmTimes.push((await runTimed('npm', npmArgs, project(), env)).seconds);
-      // Cold: a fresh verdict cache each time. The last cold run fills the one warm runs use.
-      const xdg = i === RUNS - 1 ? verdictCache : path.join(tmp, `xdg-cold-${i}`);
-      const c = await runTimed(process.execPath, [launcher, 'install', '--yes'], project(), { ...env, XDG_CACHE_HOME: xdg });
-      cold.push(c.seconds);
-      process.stderr.write(`  run ${i + 1}: npm ${npmTimes.at(-1)!.toFixed(2)} s, safe-install cold ${c.seconds.toFixed(2)} s\n`);
-    }
-    for (let i = 0; i < RUNS; i++) {
-      const w = await runTimed(process.execPath, [launcher, 'install', '--yes'], project(), { ...env, XDG_CACHE_HOME: verdictCache });
-      if (/starting the sandbox/.test(w.stderr)) throw new Error('a warm run started the sandbox: the verdict cache missed');
-      warmTimes.push(w.seconds);
-      process.stderr.write(`  run ${i + 1}: safe-install warm ${w.seconds.toFixed(2)} s\n`);
-    }
-    const base = median(npmTimes);
-    const rows = [
-      ['npm install', base],
-      ['safe-install, cold verdict cache', median(cold)],
-      ['safe-install, warm verdict cache', median(warmTimes)],
-    ] as const;
-    process.stdout.write(`\n${locations.length} packages, ${scripted.length} with install scripts; median of ${RUNS} runs, warm npm cache\n`);
-    for (const [label, seconds] of rows) process.stdout.write(`${label.padEnd(34)} ${seconds.toFixed(2).padStart(7)} s  ${(seconds / base).toFixed(2)}x\n`);
-  } finally {
-    fs.rmSync(tmp, { recursive: true, force: true });
-  }
-}
-
-main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
-  process.exitCode = 1;
-});
+runBench(
+  compareInstalls({
+    label: 'npm install',
+    baseline: ['npm', 'install', '--no-audit', '--no-fund'],
+    safeInstall: ['install', '--yes'],
+    env: () => ({ ...process.env, NO_COLOR: '1' }),
+    cacheName: 'npm cache',
+    describe: (dir) => {
+      const lock = JSON.parse(fs.readFileSync(path.join(dir, 'package-lock.json'), 'utf8')) as { packages: Record<string, { hasInstallScript?: boolean }> };
+      const locations = Object.keys(lock.packages).filter((l) => l !== '');
+      const scripted = locations.filter((l) => lock.packages[l]!.hasInstallScript).map((l) => l.replace(/^.*node_modules\//, ''));
+      return {
+        project: `${locations.length} packages, ${scripted.length} with install scripts (${scripted.join(', ')})`,
+        headline: `${locations.length} packages, ${scripted.length} with install scripts`,
+      };
+    },
+  }),
+);

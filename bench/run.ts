@@ -14,6 +14,7 @@ import { connectDocker } from '../src/sandbox/docker.js';
 import { ensureSandboxImage } from '../src/sandbox/image/index.js';
 import { straceArgs } from '../src/sandbox/tracer.js';
 import { startLocalRegistry } from '../test/helpers/local-registry.js';
+import { median } from './stats.js';
 
 const root = packageRoot().dir;
 const bin = path.join(root, 'bin', 'safe-install');
@@ -34,12 +35,6 @@ function timed(cmd: string, args: string[], opts: { cwd?: string; env?: Record<s
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('close', (code) => resolve({ ms: performance.now() - start, stderr, code }));
   });
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 async function repeat(fn: () => Promise<number>, runs = RUNS): Promise<number> {
