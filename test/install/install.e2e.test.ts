@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
 import { packageRoot } from '../../src/package-root.js';
 import { validateReport } from '../../src/report/schema.js';
+import { startCli, writeLauncher, type CliRun } from '../helpers/cli.js';
 import { startLocalRegistry } from '../helpers/local-registry.js';
 
 const root = packageRoot().dir;
@@ -26,8 +27,7 @@ before(async () => {
   // The CLI's temp folders live here: a killed run's leftovers stay out of other tests' way.
   fs.mkdirSync(path.join(tmp, 'tmp'));
   // The CLI's own entry, minus the bin's compile-on-first-use step (the tests run the build).
-  launcher = path.join(tmp, 'safe-install.mjs');
-  fs.writeFileSync(launcher, `const { main } = await import(${JSON.stringify(path.join(root, 'dist', 'src', 'cli', 'main.js'))});\nprocess.exitCode = await main(process.argv.slice(2));\n`);
+  launcher = writeLauncher(tmp);
 });
 
 after(async () => {
@@ -35,26 +35,15 @@ after(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
 /** Env shared by every run: private npm cache and verdict cache, unless a test gives its own. */
 function baseEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...process.env, npm_config_cache: path.join(tmp, 'npm-cache'), XDG_CACHE_HOME: path.join(tmp, 'xdg-cache'), TMPDIR: path.join(tmp, 'tmp'), NO_COLOR: '1', ...extra };
 }
 
-function start(cwd: string, args: string[], env: Record<string, string> = {}): { child: ChildProcess; done: Promise<Run> } {
-  const child = spawn(process.execPath, [launcher, ...args], { cwd, env: baseEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<Run>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
-  return { child, done };
+function start(cwd: string, args: string[], env: Record<string, string> = {}): ReturnType<typeof startCli> {
+  return startCli(launcher, cwd, args, baseEnv(env));
 }
 
 const run = (cwd: string, args: string[], env: Record<string, string> = {}) => start(cwd, args, env).done;

@@ -5,16 +5,15 @@
  * the tests only tar and zip them; every build happens in the sandbox.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { packageRoot } from '../../src/package-root.js';
 import { validateReport } from '../../src/report/schema.js';
+import { startCli, writeLauncher } from '../helpers/cli.js';
 import { makeSdist, makeWheel, sha256, startSimpleIndex, treeDigest } from './pip-index.js';
 
-const root = packageRoot().dir;
 let tmp: string;
 let files: string;
 let launcher: string;
@@ -28,8 +27,7 @@ before(async () => {
   for (const n of ['attack-setup-exfil', 'benign-cext', 'benign-pure']) built[n] = makeSdist(n, files);
   for (const n of ['attack-pth-wheel', 'benign-tool-wheel', 'review-data-wheel']) built[n] = makeWheel(n, files);
   index = await startSimpleIndex(files);
-  launcher = path.join(tmp, 'safe-install.mjs');
-  fs.writeFileSync(launcher, `const { main } = await import(${JSON.stringify(path.join(root, 'dist', 'src', 'cli', 'main.js'))});\nprocess.exitCode = await main(process.argv.slice(2));\n`);
+  launcher = writeLauncher(tmp);
 });
 
 after(async () => {
@@ -53,18 +51,7 @@ function venv(label: string): { dir: string; python: string; site: string; env: 
 }
 
 function run(args: string[], env: Record<string, string> = {}, cwd = tmp): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [launcher, ...args], {
-      cwd,
-      env: { ...process.env, NO_COLOR: '1', XDG_STATE_HOME: path.join(tmp, 'state'), XDG_CACHE_HOME: path.join(tmp, 'cache'), SAFE_INSTALL_NONINTERACTIVE: '1', PIP_CONFIG_FILE: os.devNull, PIP_FIND_LINKS: '', PIP_INDEX_URL: '', PIP_EXTRA_INDEX_URL: '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return startCli(launcher, cwd, args, { ...process.env, NO_COLOR: '1', XDG_STATE_HOME: path.join(tmp, 'state'), XDG_CACHE_HOME: path.join(tmp, 'cache'), SAFE_INSTALL_NONINTERACTIVE: '1', PIP_CONFIG_FILE: os.devNull, PIP_FIND_LINKS: '', PIP_INDEX_URL: '', PIP_EXTRA_INDEX_URL: '', ...env }).done;
 }
 
 interface Report {

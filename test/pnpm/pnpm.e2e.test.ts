@@ -4,7 +4,7 @@
  * a malicious dependency, and a build pnpm's own settings do not allow.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -12,6 +12,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
 import { packageRoot } from '../../src/package-root.js';
+import { startCli, writeLauncher } from '../helpers/cli.js';
 import { startLocalRegistry } from '../helpers/local-registry.js';
 
 const root = packageRoot().dir;
@@ -25,21 +26,13 @@ before(async () => {
   registry = await startLocalRegistry({ packages: fs.readdirSync(fixturesDir).map((name) => path.join(fixturesDir, name)) });
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'si-pnpm-test-'));
   fs.mkdirSync(path.join(tmp, 'tmp'));
-  launcher = path.join(tmp, 'safe-install.mjs');
-  fs.writeFileSync(launcher, `const { main } = await import(${JSON.stringify(path.join(root, 'dist', 'src', 'cli', 'main.js'))});\nprocess.exitCode = await main(process.argv.slice(2));\n`);
+  launcher = writeLauncher(tmp);
 });
 
 after(async () => {
   await registry.close();
   fs.rmSync(tmp, { recursive: true, force: true });
 });
-
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
 
 /** Private pnpm store and caches; the pinned pnpm first on PATH. */
 function baseEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -56,14 +49,8 @@ function baseEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   };
 }
 
-function start(cwd: string, args: string[], env: Record<string, string> = {}): { child: ChildProcess; done: Promise<Run> } {
-  const child = spawn(process.execPath, [launcher, ...args], { cwd, env: baseEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<Run>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
-  return { child, done };
+function start(cwd: string, args: string[], env: Record<string, string> = {}): ReturnType<typeof startCli> {
+  return startCli(launcher, cwd, args, baseEnv(env));
 }
 const run = (cwd: string, args: string[], env: Record<string, string> = {}) => start(cwd, args, env).done;
 
