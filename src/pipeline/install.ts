@@ -11,10 +11,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
-import { SafeInstallError, describe } from '../errors/index.js';
+import { SafeInstallError } from '../errors/index.js';
 import { VerdictCache, type ScriptFacts } from '../cache/index.js';
 import { landOutputs } from '../install/outputs.js';
+import { runOwnScripts } from '../install/own-scripts.js';
 import { commitStage, discardStage, STATE_FILES, testPause } from '../install/stage.js';
 import { workspaceFolders } from '../install/workspaces.js';
 import { readNpmSettings } from '../install/npmrc.js';
@@ -253,7 +253,7 @@ async function prepareInStage(opts: InstallOptions, { stage, workDir, releaseSta
     progress({ stage: 'reify', message: 'moving the install into the project' });
     releaseStage();
     await commitStage(stage);
-    const rootScripts = opts.specs.length === 0 && !opts.sandboxRoot ? await runRootScripts(stage.projectDir, applyOpts.rootScriptsStdio ?? 'inherit') : [];
+    const rootScripts = opts.specs.length === 0 && !opts.sandboxRoot ? await runOwnScripts(stage.projectDir, { program: 'npm', name: 'npm', events: ROOT_EVENTS, extraArgs: ['--ignore-scripts=false'] }, applyOpts.rootScriptsStdio ?? 'inherit') : [];
     return { rootScripts };
   };
 
@@ -287,32 +287,4 @@ async function assertLockInSync(libs: Awaited<ReturnType<typeof loadNpmLibs>>, a
   if (differ) {
     throw new SafeInstallError('E_USAGE', '`ci` can only install when package.json and package-lock.json are in sync', 'update the lockfile with `safe-install install`, then run `safe-install npm ci`');
   }
-}
-
-/**
- * The project's own lifecycle scripts, as `npm install` runs them after installing: the
- * user's code, on the host, through npm itself (same environment, same output).
- */
-async function runRootScripts(projectDir: string, stdio: 'inherit' | 'stderr'): Promise<string[]> {
-  const manifest = JSON.parse(fs.readFileSync(path.join(projectDir, 'package.json'), 'utf8')) as { scripts?: Record<string, unknown> };
-  const ran: string[] = [];
-  for (const event of ROOT_EVENTS) {
-    if (typeof manifest.scripts?.[event] !== 'string' || manifest.scripts[event] === '') continue;
-    const code = await new Promise<number | null>((resolve, reject) => {
-      const child = spawn('npm', ['run', event, '--ignore-scripts=false'], {
-        cwd: projectDir,
-        stdio: stdio === 'inherit' ? 'inherit' : ['ignore', 2, 2],
-        env: { ...process.env, npm_command: 'install' },
-      });
-      child.on('error', reject);
-      child.on('exit', (c) => resolve(c));
-    }).catch((err: unknown) => {
-      throw new SafeInstallError('E_INTERNAL', `could not run npm for the project's ${event} script: ${describe(err)}`, 'check that npm is on PATH');
-    });
-    if (code !== 0) {
-      throw new SafeInstallError('E_INTERNAL', `the project's own ${event} script failed (exit ${code})`, 'the packages are installed; fix the script and run it with `npm run ' + event + '`');
-    }
-    ran.push(event);
-  }
-  return ran;
 }

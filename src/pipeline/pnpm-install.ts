@@ -14,11 +14,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { execa } from 'execa';
 import * as tar from 'tar';
-import { SafeInstallError, describe } from '../errors/index.js';
+import { SafeInstallError } from '../errors/index.js';
 import { VerdictCache, type ScriptFacts } from '../cache/index.js';
 import { landOutputs } from '../install/outputs.js';
+import { runOwnScripts } from '../install/own-scripts.js';
 import { commitStage, discardStage, testPause } from '../install/stage.js';
 import { readNpmSettings } from '../install/npmrc.js';
 import { findPnpm, type PnpmBinary } from '../pnpm/binary.js';
@@ -252,7 +252,7 @@ async function prepareInStage(opts: PnpmInstallOptions, pnpm: PnpmBinary, { stag
     progress({ stage: 'reify', message: 'moving the install into the project' });
     releaseStage();
     await commitStage(stage);
-    const rootScripts = opts.command === 'install' && !opts.sandboxRoot ? await runProjectScripts(pnpm, stage.projectDir, applyOpts.rootScriptsStdio ?? 'inherit') : [];
+    const rootScripts = opts.command === 'install' && !opts.sandboxRoot ? await runOwnScripts(stage.projectDir, { program: pnpm.file, name: 'pnpm', events: PROJECT_EVENTS }, applyOpts.rootScriptsStdio ?? 'inherit') : [];
     return { rootScripts };
   };
 
@@ -363,23 +363,4 @@ function storeFolders(virtualStore: string, p: LockedPnpmPackage): string[] {
     if (manifest.name === p.name && manifest.version === p.version) out.push(dir);
   }
   return out;
-}
-
-/**
- * The workspace's own lifecycle scripts, as pnpm runs them after installing: the user's
- * code, on the host, through pnpm itself.
- */
-async function runProjectScripts(pnpm: PnpmBinary, rootDir: string, stdio: 'inherit' | 'stderr'): Promise<string[]> {
-  const manifest = JSON.parse(fs.readFileSync(path.join(rootDir, 'package.json'), 'utf8')) as { scripts?: Record<string, unknown> };
-  const ran: string[] = [];
-  for (const event of PROJECT_EVENTS) {
-    if (typeof manifest.scripts?.[event] !== 'string' || manifest.scripts[event] === '') continue;
-    try {
-      await execa(pnpm.file, ['run', event], { cwd: rootDir, stdio: stdio === 'inherit' ? 'inherit' : ['ignore', 2, 2], env: { ...process.env, npm_command: 'install' } });
-    } catch (err) {
-      throw new SafeInstallError('E_INTERNAL', `the project's own ${event} script failed: ${describe(err)}`, `the packages are installed; fix the script and run it with \`pnpm run ${event}\``);
-    }
-    ran.push(event);
-  }
-  return ran;
 }

@@ -120,6 +120,20 @@ function containersOf(pid: number): string[] {
 }
 
 describe('safe-install install', () => {
+  test('the project\'s own prepare runs on the host after the install, through npm; not with --sandbox-root', async () => {
+    const marker = "node -e \"require('fs').writeFileSync('prepared.txt', process.env.npm_lifecycle_event)\"";
+    const dir = project('own-scripts', { scripts: { prepare: marker }, dependencies: { '@fixtures/no-scripts': '1.0.0' } });
+    const r = await run(dir, ['install', '--registry', registry.url, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual((JSON.parse(r.stdout) as { install: { rootScripts: string[] } }).install.rootScripts, ['prepare']);
+    assert.equal(fs.readFileSync(path.join(dir, 'prepared.txt'), 'utf8'), 'prepare');
+    const skipped = project('own-scripts-skipped', { scripts: { prepare: marker }, dependencies: { '@fixtures/no-scripts': '1.0.0' } });
+    const s = await run(skipped, ['install', '--registry', registry.url, '--json', '--sandbox-root']);
+    assert.equal(s.code, 0, s.stderr);
+    assert.deepEqual((JSON.parse(s.stdout) as { install: { rootScripts: string[] } }).install.rootScripts, []);
+    assert.ok(!fs.existsSync(path.join(skipped, 'prepared.txt')));
+  });
+
   test('a native addon lands built and loads on the host; package.json and lockfile are npm\'s', async () => {
     const dir = project('native');
     const r = await run(dir, ['install', '@fixtures/native-addon', '--registry', registry.url, '--json', '--no-cache']);

@@ -196,6 +196,17 @@ describe('safe-install pnpm', () => {
     assert.ok(fs.existsSync(path.join(dir, 'packages', 'app', 'node_modules', '@fixtures', 'hang', 'package.json')), 'installed, unbuilt, as pnpm would');
   });
 
+  test('the workspace root\'s own postinstall runs after the install, through pnpm', async () => {
+    const dir = workspace('own-scripts');
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as Record<string, unknown>;
+    manifest.scripts = { postinstall: "node -e \"require('fs').writeFileSync('installed.txt', process.env.npm_lifecycle_event)\"" };
+    fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify(manifest));
+    const r = await run(dir, ['pnpm', 'install', '--registry', registry.url, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual((JSON.parse(r.stdout) as { install: { rootScripts: string[] } }).install.rootScripts, ['postinstall']);
+    assert.equal(fs.readFileSync(path.join(dir, 'installed.txt'), 'utf8'), 'postinstall');
+  });
+
   test('an unknown package or a broken pnpm-workspace.yaml: one clear line, exit 2, nothing changed', async () => {
     const dir = workspace('errors');
     const first = await run(dir, ['pnpm', 'install', '--registry', registry.url, '--json']);
