@@ -11,7 +11,6 @@
  * base versions in one more pass and reports what each new build newly does, first.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,6 +18,7 @@ import { after, before, describe, test } from 'node:test';
 import { packageRoot } from '../../src/package-root.js';
 import { validateReport } from '../../src/report/schema.js';
 import { validateSarif } from '../report/sarif-schema.js';
+import { gitIn, NO_CI_CONTEXT, NO_PIP_CONFIG, runIn, type CiRun } from './support.js';
 import { makeSdist, makeWheel, sha256, startSimpleIndex } from '../pip/pip-index.js';
 
 const bin = path.join(packageRoot().dir, 'bin', 'safe-install');
@@ -28,47 +28,12 @@ let files: string;
 let index: Awaited<ReturnType<typeof startSimpleIndex>>;
 const built: Record<string, string> = {};
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
+// The index answers from this very process.
+function run(args: string[]): Promise<CiRun> {
+  return runIn(repo, process.execPath, [bin, ...args], { ...process.env, ...NO_CI_CONTEXT, XDG_CACHE_HOME: path.join(work, 'xdg-cache'), XDG_STATE_HOME: path.join(work, 'xdg-state'), ...NO_PIP_CONFIG });
 }
 
-// Async: the index answers from this very process. pip's own configuration of this machine is
-// kept out, so only what the repository says counts.
-function run(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      cwd: repo,
-      env: {
-        ...process.env,
-        NO_COLOR: '1',
-        GITHUB_STEP_SUMMARY: '',
-        GITHUB_BASE_REF: '',
-        CI_MERGE_REQUEST_DIFF_BASE_SHA: '',
-        XDG_CACHE_HOME: path.join(work, 'xdg-cache'),
-        XDG_STATE_HOME: path.join(work, 'xdg-state'),
-        PIP_CONFIG_FILE: os.devNull,
-        PIP_FIND_LINKS: '',
-        PIP_INDEX_URL: '',
-        PIP_EXTRA_INDEX_URL: '',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-const git = (...args: string[]) =>
-  execFileSync('git', args, {
-    cwd: repo,
-    encoding: 'utf8',
-    env: { ...process.env, GIT_AUTHOR_NAME: 'ci', GIT_AUTHOR_EMAIL: 'ci@example.invalid', GIT_COMMITTER_NAME: 'ci', GIT_COMMITTER_EMAIL: 'ci@example.invalid' },
-  }).trim();
+const git = (...args: string[]) => gitIn(repo, ...args);
 
 const pin = (name: string, version: string, file: string) => `${name}==${version} \\\n    --hash=sha256:${sha256(file)}\n`;
 

@@ -8,7 +8,6 @@
  * at the right lockfile line. An unchanged lockfile exits 0 without Docker.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,6 +20,7 @@ import { ensureSandboxImage } from '../../src/sandbox/image/index.js';
 import { validateReport } from '../../src/report/schema.js';
 import { allRegistryFixtureDirs, startLocalRegistry, type LocalRegistry } from '../helpers/local-registry.js';
 import { validateSarif } from '../report/sarif-schema.js';
+import { gitIn, NO_CI_CONTEXT, runIn, type CiRun } from './support.js';
 
 const bin = path.join(packageRoot().dir, 'bin', 'safe-install');
 let registry: LocalRegistry;
@@ -28,32 +28,12 @@ let work: string;
 let repo: string;
 let cache: string;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
 // Async: the registry answers from this very process.
-function run(file: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const started = Date.now();
-  return new Promise((resolve) => {
-    const child = spawn(file, args, { cwd: repo, env: { ...process.env, npm_config_cache: cache, NO_COLOR: '1', GITHUB_STEP_SUMMARY: '', GITHUB_BASE_REF: '', CI_MERGE_REQUEST_DIFF_BASE_SHA: '', XDG_CACHE_HOME: path.join(work, 'xdg-empty'), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr, ms: Date.now() - started }));
-  });
+function run(file: string, args: string[], env: Record<string, string> = {}): Promise<CiRun> {
+  return runIn(repo, file, args, { ...process.env, ...NO_CI_CONTEXT, npm_config_cache: cache, XDG_CACHE_HOME: path.join(work, 'xdg-empty'), ...env });
 }
 
-const git = (...args: string[]) =>
-  execFileSync('git', args, {
-    cwd: repo,
-    encoding: 'utf8',
-    env: { ...process.env, GIT_AUTHOR_NAME: 'ci', GIT_AUTHOR_EMAIL: 'ci@example.invalid', GIT_COMMITTER_NAME: 'ci', GIT_COMMITTER_EMAIL: 'ci@example.invalid' },
-  }).trim();
+const git = (...args: string[]) => gitIn(repo, ...args);
 
 async function npmInstall(...specs: string[]): Promise<void> {
   const r = await run('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--omit-lockfile-registry-resolved=false', '--registry', registry.url, ...specs]);
