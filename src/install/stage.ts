@@ -18,6 +18,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { SafeInstallError } from '../errors/index.js';
+import { processAlive } from '../process-alive.js';
 
 export const WORK_DIR = '.safe-install';
 const JOURNAL = 'journal.json';
@@ -171,7 +172,7 @@ export function lockProject(projectDir: string): () => void {
       if (code === 'EACCES' || code === 'EROFS' || code === 'EPERM') return () => undefined;
       if (code !== 'EEXIST') throw err;
       const owner = Number(readOr(file, ''));
-      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
+      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && processAlive(owner)) {
         throw new SafeInstallError('E_USAGE', `another safe-install (pid ${owner}) is installing in ${projectDir}`, 'wait for it to finish, then run this again');
       }
       fs.rmSync(file, { force: true });
@@ -194,15 +195,6 @@ function readOr(file: string, fallback: string): string {
     return fs.readFileSync(file, 'utf8').trim();
   } catch {
     return fallback;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type Docker from 'dockerode';
+import { processAlive } from '../process-alive.js';
 
 const PID_LABEL = 'org.safe-install.pid';
 const HOST_LABEL = 'org.safe-install.host';
@@ -25,7 +26,7 @@ export async function reapOrphans(docker: Docker, opts: { tempPrefixes?: readonl
   let removed = 0;
   for (const c of containers) {
     const pid = Number(c.Labels?.[PID_LABEL]);
-    if (!Number.isInteger(pid) || pid <= 0 || alive(pid)) continue;
+    if (!Number.isInteger(pid) || pid <= 0 || processAlive(pid)) continue;
     const mounted = await docker.getContainer(c.Id).inspect().then(
       (info) => (info.Mounts ?? []).map((m) => m.Source),
       () => [] as string[],
@@ -54,12 +55,3 @@ function ownTempDir(source: string, prefixes: readonly string[]): string | undef
   return undefined;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists, it is just not ours to signal.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
