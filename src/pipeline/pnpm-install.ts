@@ -126,14 +126,15 @@ async function prepareInStage(opts: PnpmInstallOptions, pnpm: PnpmBinary, { stag
   const virtualStore = path.join(stage.dir, 'node_modules', modules.virtualStoreDir ?? '.pnpm');
 
   // 3. What is new: packages pnpm installed here that were not installed before with the same tarball.
+  // Where pnpm put each package (one folder per peer-dependency variant), looked up once.
   const folders = new Map<string, string[]>();
-  const changed = [...lock.packages.values()].filter((p) => {
-    if (!installableHere(p) || sameTarball(current?.packages.get(p.id), p)) return false;
-    const dirs = storeFolders(virtualStore, p);
-    folders.set(p.id, dirs);
-    // Optional packages pnpm skipped (failed constraints) are not installed: nothing runs.
-    return dirs.length > 0;
-  });
+  const foldersOf = (p: LockedPnpmPackage): string[] => {
+    let dirs = folders.get(p.id);
+    if (!dirs) folders.set(p.id, (dirs = storeFolders(virtualStore, p)));
+    return dirs;
+  };
+  // Optional packages pnpm skipped (failed constraints) are not installed: nothing runs.
+  const changed = [...lock.packages.values()].filter((p) => installableHere(p) && !sameTarball(current?.packages.get(p.id), p) && foldersOf(p).length > 0);
   for (const p of changed) {
     if (!p.integrity && !p.resolution.directory) {
       throw new SafeInstallError('E_LOCKFILE', `${p.id} has no integrity in pnpm-lock.yaml (${describeResolution(p)})`, 'safe-install installs only what it can verify; git and URL dependencies without integrity are not supported yet');
@@ -146,7 +147,7 @@ async function prepareInStage(opts: PnpmInstallOptions, pnpm: PnpmBinary, { stag
       facts.set(p.id, known);
       continue;
     }
-    const dir = folders.get(p.id)![0]!;
+    const dir = foldersOf(p)[0]!;
     const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as Record<string, unknown>;
     const declared = installScripts(manifest, isRegularFile(path.join(dir, 'binding.gyp')));
     facts.set(p.id, declared);
@@ -159,7 +160,7 @@ async function prepareInStage(opts: PnpmInstallOptions, pnpm: PnpmBinary, { stag
     const todo = ids.filter((id) => !packed.has(id));
     let done = 0;
     for (const id of todo) {
-      const dir = folders.get(id)?.[0] ?? storeFolders(virtualStore, lock.packages.get(id)!)[0];
+      const dir = foldersOf(lock.packages.get(id)!)[0];
       if (!dir) throw new SafeInstallError('E_INTERNAL', `pnpm did not install ${id} where safe-install expected it`, 'nothing was changed; please report this with your pnpm version');
       const file = path.join(tarballDir, `${packed.size}-${id.replace(/[^A-Za-z0-9._-]+/g, '-')}.tar`);
       await packFolder(dir, file);
@@ -184,7 +185,10 @@ async function prepareInStage(opts: PnpmInstallOptions, pnpm: PnpmBinary, { stag
     const pkg = lock.packages.get(lock.snapshots.get(depPath)?.id ?? '');
     return pkg !== undefined && installableHere(pkg);
   };
-  const snapshotOf = (id: string): string => [...lock.snapshots.values()].find((s) => s.id === id)?.depPath ?? id;
+  // A package to build is laid out once, as its first instance in the lockfile.
+  const firstSnapshot = new Map<string, string>();
+  for (const snapshot of lock.snapshots.values()) if (!firstSnapshot.has(snapshot.id)) firstSnapshot.set(snapshot.id, snapshot.depPath);
+  const snapshotOf = (id: string): string => firstSnapshot.get(id) ?? id;
   const layoutOf = (builds: LockedPnpmPackage[]) => sandboxLayout(lock, builds.map((p) => snapshotOf(p.id)), installsHere);
   const { image, hits, toSandbox } = await cachedBuilds(
     toBuild,
@@ -236,7 +240,7 @@ async function prepareInStage(opts: PnpmInstallOptions, pnpm: PnpmBinary, { stag
     await testPause('reify');
     const landed = new Set<string>();
     const land = async (p: LockedPnpmPackage, tar: Buffer, removed: string[]): Promise<void> => {
-      const dirs = storeFolders(virtualStore, p);
+      const dirs = foldersOf(p);
       if (dirs.length === 0) throw new SafeInstallError('E_INTERNAL', `pnpm did not install ${p.id} where safe-install expected it`, 'nothing was changed; please report this with your pnpm version');
       for (const dir of dirs) await landOutputs(dir, tar, removed, p.id);
       landed.add(p.id);
