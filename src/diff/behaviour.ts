@@ -9,7 +9,7 @@
  */
 import { posix } from 'node:path';
 import type { JsonReport, JsonReportPackage } from '../report/json.js';
-import { isInetEgress, isLoopback, isResolverQuery, routeProbes } from '../rules/egress.js';
+import { inetEgressOf, isLoopback, isResolverQuery } from '../rules/egress.js';
 import { displayPath, sandboxPathsFor } from '../rules/paths.js';
 import { classifySecret } from '../rules/secret-paths.js';
 import { LIFECYCLE_EVENTS, type PackageSession } from '../session/types.js';
@@ -59,9 +59,8 @@ export function hostsOf(session: PackageSession): Index {
     add(out, name, event.id);
     for (const answer of event.answers) namesOf.set(answer, new Set([...(namesOf.get(answer) ?? []), name]));
   }
-  const probes = routeProbes(session);
-  for (const event of session.connections) {
-    if (!isInetEgress(event) || isLoopback(event.address) || isResolverQuery(event) || probes.has(event.id)) continue;
+  for (const event of inetEgressOf(session)) {
+    if (isLoopback(event.address) || isResolverQuery(event)) continue;
     const answered = namesOf.get(event.address) ?? namesOf.get(event.address.replace(/^::ffff:/i, ''));
     const name = event.hostname ?? event.observed?.http?.host ?? event.observed?.sni ?? (answered?.size === 1 ? [...answered][0] : undefined);
     const host = name ? name.replace(/:\d+$/, '').toLowerCase() : `${event.family === 'inet6' ? `[${event.address}]` : event.address}:${event.port ?? '?'}`;

@@ -5,7 +5,7 @@
  * and every package's evaluation asks the same questions.
  */
 import type { FileEvent, ProcessEvent, SessionChain } from '../session/types.js';
-import { dnsEgress, destinationOf, isInetEgress, isLoopback, routeProbes, type Egress } from './egress.js';
+import { dnsEgress, destinationOf, inetEgressOf, isLoopback, type Egress } from './egress.js';
 import { contentPath } from './file-changes.js';
 import { isInside, normalizePath, packageDirFor } from './paths.js';
 
@@ -41,9 +41,8 @@ export class ChainIndex {
         }
         if (event.op === 'read' && event.result === 'ok') push(this.reads, event.processId, event);
       }
-      const probes = routeProbes(session);
-      for (const event of session.connections) {
-        if (!isInetEgress(event) || isLoopback(event.address) || probes.has(event.id)) continue;
+      for (const event of inetEgressOf(session)) {
+        if (isLoopback(event.address)) continue;
         push(this.egress, event.processId, { id: event.id, time: event.time, processId: event.processId, destination: destinationOf(event) });
       }
       for (const event of session.dns) if (event.processId !== null) push(this.egress, event.processId, dnsEgress(event));

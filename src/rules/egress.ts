@@ -27,7 +27,7 @@ export function isInetEgress(event: ConnectionEvent): boolean {
  * sinkhole, is that probe: not egress. Anything sent on such a socket reaches the sinkhole and
  * is merged onto the connect(), which then counts as usual.
  */
-export function routeProbes(session: PackageSession): Set<string> {
+function routeProbes(session: PackageSession): Set<string> {
   const answered = new Set(session.dns.flatMap((event) => event.answers));
   const ids = new Set<string>();
   for (const event of session.connections) {
@@ -35,6 +35,12 @@ export function routeProbes(session: PackageSession): Set<string> {
     if (answered.has(event.address) || answered.has(event.address.replace(/^::ffff:/i, ''))) ids.add(event.id);
   }
   return ids;
+}
+
+/** A session's connection events that count as IP egress (route probes and port 0 left out). */
+export function inetEgressOf(session: PackageSession): ConnectionEvent[] {
+  const probes = routeProbes(session);
+  return session.connections.filter((event) => isInetEgress(event) && !probes.has(event.id));
 }
 
 /** Queries to the sandbox's resolver: recorded, by name, as `dns` events. */
@@ -58,9 +64,8 @@ export interface Egress {
 /** Egress that can leave the machine: loopback connections reach local services, not the outside. */
 export function egressOf(session: PackageSession): Egress[] {
   const out: Egress[] = [];
-  const probes = routeProbes(session);
-  for (const event of session.connections) {
-    if (!isInetEgress(event) || isLoopback(event.address) || probes.has(event.id)) continue;
+  for (const event of inetEgressOf(session)) {
+    if (isLoopback(event.address)) continue;
     out.push({ id: event.id, time: event.time, processId: event.processId, destination: destinationOf(event) });
   }
   for (const event of session.dns) out.push(dnsEgress(event));

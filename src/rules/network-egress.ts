@@ -2,7 +2,7 @@ import type { ConnectionEvent, DnsEvent } from '../session/types.js';
 import type { Finding, Rule } from './types.js';
 import { connectionNames } from '../policy/hosts.js';
 import { allowEgressLine } from '../policy/suggest.js';
-import { isInetEgress, isLoopback, isResolverQuery, refusedInClear, routeProbes } from './egress.js';
+import { inetEgressOf, isLoopback, isResolverQuery, refusedInClear } from './egress.js';
 import { listSome } from './text.js';
 
 const SILENT_RESULTS = new Set(['ok', 'EINPROGRESS']);
@@ -24,9 +24,8 @@ export const networkEgressRule: Rule = {
   id: 'network-egress',
   evaluate({ session, pkg }) {
     const destinations = new Map<string, ConnectionEvent[]>();
-    const probes = routeProbes(session);
-    for (const event of session.connections) {
-      if (!isInetEgress(event) || isResolverQuery(event) || probes.has(event.id)) continue;
+    for (const event of inetEgressOf(session)) {
+      if (isResolverQuery(event)) continue;
       const key = destinationOf(event);
       destinations.set(key, [...(destinations.get(key) ?? []), event]);
     }
