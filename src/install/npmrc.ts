@@ -28,6 +28,8 @@ const KNOWN: Record<string, [string, 'bool' | 'string' | 'number' | 'list']> = {
   registry: ['registry', 'string'],
   omit: ['omit', 'list'],
   include: ['include', 'list'],
+  // Not for arborist (the stage always installs with scripts off): whether npm would run the project's own.
+  'ignore-scripts': ['ignoreScripts', 'bool'],
 };
 
 export interface NpmSettings {

@@ -10,8 +10,6 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar';
 import { SafeInstallError } from '../errors/index.js';
 
@@ -26,14 +24,24 @@ export interface OutputEntry {
 
 /** Reads the entries of an outputs tar without writing anything. */
 export async function listOutputs(tarBytes: Buffer): Promise<OutputEntry[]> {
+  return listOutputsSync(tarBytes);
+}
+
+/** node-tar parses a whole buffer synchronously: `end(buffer)` has emitted every entry on return. */
+function listOutputsSync(tarBytes: Buffer): OutputEntry[] {
   if (tarBytes.length === 0) return [];
   const entries: OutputEntry[] = [];
-  const parser = new tar.Parser({ strict: true });
-  parser.on('entry', (entry: tar.ReadEntry) => {
-    entries.push({ path: entry.path, type: entry.type, ...(entry.linkpath ? { linkpath: entry.linkpath } : {}), mode: entry.mode ?? 0o644 });
-    entry.resume();
+  let failure: unknown = null;
+  const parser = new tar.Parser({
+    strict: true,
+    onReadEntry: (entry: tar.ReadEntry) => {
+      entries.push({ path: entry.path, type: entry.type, ...(entry.linkpath ? { linkpath: entry.linkpath } : {}), mode: entry.mode ?? 0o644 });
+      entry.resume();
+    },
   });
-  await pipeline(Readable.from([tarBytes]), parser as unknown as NodeJS.WritableStream);
+  parser.on('error', (err: unknown) => (failure ??= err));
+  parser.end(tarBytes);
+  if (failure) throw failure instanceof Error ? failure : new Error(String(failure));
   return entries;
 }
 
@@ -72,28 +80,70 @@ export function checkOutputs(entries: OutputEntry[], removed: string[]): string 
  * Checks, then writes the outputs into `pkgDir` and deletes what the scripts deleted. Files
  * are replaced (unlinked first), never written in place, so nothing shared with another copy
  * of the folder changes.
+ *
+ * `skip`: paths (normalised, relative) that never land, whatever the scripts did there (the
+ * project's secrets and VCS metadata, whose sandbox copies are decoys). Returns the ones skipped.
  */
-export async function landOutputs(pkgDir: string, tarBytes: Buffer, removed: string[], label: string): Promise<void> {
+export async function landOutputs(pkgDir: string, tarBytes: Buffer, removed: string[], label: string, skip?: (rel: string) => boolean): Promise<string[]> {
+  return landOutputsSync(pkgDir, tarBytes, removed, label, skip);
+}
+
+/** What landOutputs would do, checked against the folder as it is now; throws if it would be refused. */
+export function checkLanding(pkgDir: string, tarBytes: Buffer, removedAll: string[], label: string, skip?: (rel: string) => boolean): { entries: OutputEntry[]; removed: string[]; skipped: string[] } {
   const refuse = (why: string): never => {
     throw new SafeInstallError('E_SANDBOX', `the build outputs of ${label} were refused: ${why}`, 'nothing was installed; report this package, its outputs try to leave its folder');
   };
-  const entries = await listOutputs(tarBytes).catch((err: unknown) => refuse(`not a valid tar (${String(err)})`));
+  const skipped: string[] = [];
+  const lands = (rel: string): boolean => {
+    const inside = insidePath(rel);
+    if (inside === null || !skip?.(inside)) return true;
+    skipped.push(inside);
+    return false;
+  };
+  let listed: OutputEntry[] = [];
+  try {
+    listed = listOutputsSync(tarBytes);
+  } catch (err) {
+    refuse(`not a valid tar (${String(err)})`);
+  }
+  const entries = listed.filter((entry) => lands(entry.path));
+  const removed = removedAll.filter(lands);
   const why = checkOutputs(entries, removed);
   if (why) refuse(why);
   for (const rel of removed) {
-    const target = path.join(pkgDir, insidePath(rel)!);
-    if (throughSymlink(pkgDir, path.dirname(target))) refuse(`${rel}: removal through a symlink`);
-    fs.rmSync(target, { force: true, recursive: true });
+    if (throughSymlink(pkgDir, path.dirname(path.join(pkgDir, insidePath(rel)!)))) refuse(`${rel}: removal through a symlink`);
   }
-  if (entries.length === 0) return;
   for (const entry of entries) {
-    const target = path.join(pkgDir, insidePath(entry.path)!);
-    if (throughSymlink(pkgDir, path.dirname(target))) refuse(`${entry.path}: a folder on its path is a symlink on the host`);
+    if (throughSymlink(pkgDir, path.dirname(path.join(pkgDir, insidePath(entry.path)!)))) refuse(`${entry.path}: a folder on its path is a symlink on the host`);
   }
-  await pipeline(
-    Readable.from([tarBytes]),
-    tar.x({ cwd: pkgDir, strict: true, unlink: true, preservePaths: false, preserveOwner: false }) as unknown as NodeJS.WritableStream,
-  );
+  return { entries, removed, skipped };
+}
+
+/** landOutputs, synchronously: the install journal's roll-forward lands the project's outputs. */
+export function landOutputsSync(pkgDir: string, tarBytes: Buffer, removedAll: string[], label: string, skip?: (rel: string) => boolean): string[] {
+  const { entries, removed, skipped } = checkLanding(pkgDir, tarBytes, removedAll, label, skip);
+  for (const rel of removed) fs.rmSync(path.join(pkgDir, insidePath(rel)!), { force: true, recursive: true });
+  if (entries.length === 0) return skipped;
+  let failure: unknown = null;
+  const unpack = new tar.UnpackSync({
+    cwd: pkgDir,
+    strict: true,
+    unlink: true,
+    preservePaths: false,
+    preserveOwner: false,
+    ...(skip
+      ? {
+          filter: (p: string) => {
+            const inside = insidePath(p);
+            return inside !== null && !skip(inside);
+          },
+        }
+      : {}),
+  });
+  unpack.on('error', (err: unknown) => (failure ??= err));
+  unpack.end(tarBytes);
+  if (failure) throw new SafeInstallError('E_SANDBOX', `the build outputs of ${label} could not be written: ${String(failure)}`, 'check the free space and permissions of the project folder, then run the install again');
+  return skipped;
 }
 
 /** True when some folder between pkgDir (excluded) and p (included) is a symlink. */

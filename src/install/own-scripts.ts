@@ -15,9 +15,24 @@ export interface OwnScriptsRunner {
   name: 'npm' | 'pnpm';
   /** The lifecycle events the package manager runs for the project, in its order. */
   events: readonly string[];
-  /** Arguments after `run <event>`. */
-  extraArgs?: string[];
+  /**
+   * The command line that runs exactly one event's script. `npm run install` and `pnpm run
+   * install` also run preinstall and postinstall, which have their own turn in `events`: each
+   * manager needs its own switch to run the one script alone.
+   */
+  argsFor(event: string): string[];
 }
+
+/** npm runs the named script alone under --ignore-scripts (its documented behaviour for `run`). */
+export const NPM_OWN_SCRIPTS = (events: readonly string[]): OwnScriptsRunner => ({ program: 'npm', name: 'npm', events, argsFor: (event) => ['run', event, '--ignore-scripts'] });
+
+/** pnpm's switch goes before `run`: what follows the script's name is the script's. */
+export const PNPM_OWN_SCRIPTS = (program: string, events: readonly string[]): OwnScriptsRunner => ({
+  program,
+  name: 'pnpm',
+  events,
+  argsFor: (event) => ['--config.enable-pre-post-scripts=false', 'run', event],
+});
 
 export async function runOwnScripts(projectDir: string, runner: OwnScriptsRunner, stdio: 'inherit' | 'stderr'): Promise<string[]> {
   const manifest = JSON.parse(fs.readFileSync(path.join(projectDir, 'package.json'), 'utf8')) as { scripts?: Record<string, unknown> };
@@ -25,7 +40,7 @@ export async function runOwnScripts(projectDir: string, runner: OwnScriptsRunner
   for (const event of runner.events) {
     if (typeof manifest.scripts?.[event] !== 'string' || manifest.scripts[event] === '') continue;
     const code = await new Promise<number | null>((resolve, reject) => {
-      const child = spawn(runner.program, ['run', event, ...(runner.extraArgs ?? [])], {
+      const child = spawn(runner.program, runner.argsFor(event), {
         cwd: projectDir,
         stdio: stdio === 'inherit' ? 'inherit' : ['ignore', 2, 2],
         env: { ...process.env, npm_command: 'install' },

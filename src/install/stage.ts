@@ -19,6 +19,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { SafeInstallError } from '../errors/index.js';
 import { processAlive } from '../process-alive.js';
+import { checkLanding, landOutputsSync } from './outputs.js';
+import { neverCopied } from './project-copy.js';
 
 export const WORK_DIR = '.safe-install';
 const JOURNAL = 'journal.json';
@@ -42,6 +44,17 @@ interface Journal {
   files: string[];
   /** node_modules folders, relative to the project (absent in journals of npm installs: the root one). */
   dirs?: string[];
+  /** What the project's own scripts made in the sandbox (`--sandbox-root`): a tar in the stage, landed last. */
+  projectOutputs?: { tar: string; removed: string[] };
+}
+
+/** The project's outputs tar, in the stage (never one of the names the commit moves). */
+const PROJECT_OUTPUTS_TAR = '.safe-install-project-outputs.tar';
+
+/** What the project's own scripts made in the sandbox, to land with the commit. */
+export interface ProjectOutputs {
+  tar: Buffer;
+  removed: string[];
 }
 
 export interface StageContents {
@@ -209,17 +222,27 @@ export async function testPause(point: string): Promise<void> {
 }
 
 /**
- * Moves the stage into the project: node_modules, then the lockfiles, then package.json.
- * The journal goes first (fsynced), so any interruption after it is finished by `recover`.
+ * Moves the stage into the project: node_modules, then the lockfiles, then package.json, then
+ * (`--sandbox-root`) what the project's own scripts made, landed in the project folder. The
+ * journal goes first (fsynced), so any interruption after it is finished by `recover`. Returns
+ * the project's output paths that did not land (see neverCopied).
  */
-export async function commitStage(stage: Stage): Promise<void> {
+export async function commitStage(stage: Stage, projectOutputs?: ProjectOutputs): Promise<string[]> {
   const work = path.join(stage.projectDir, WORK_DIR);
   const files = stage.files.filter((name) => fs.existsSync(path.join(stage.dir, name)));
   const journal: Journal = { stage: stage.dir, backup: `backup-${crypto.randomBytes(6).toString('hex')}`, files, dirs: stage.moduleDirs };
+  let notLanded: string[] = [];
+  if (projectOutputs) {
+    // Refused now, before the journal, rather than half-way through the renames.
+    notLanded = checkLanding(stage.projectDir, projectOutputs.tar, projectOutputs.removed, 'the project', neverCopied).skipped;
+    writeDurable(path.join(stage.dir, PROJECT_OUTPUTS_TAR), projectOutputs.tar);
+    journal.projectOutputs = { tar: PROJECT_OUTPUTS_TAR, removed: projectOutputs.removed };
+  }
   fs.mkdirSync(work, { recursive: true });
   writeDurable(path.join(work, JOURNAL), JSON.stringify(journal));
   await testPause('commit');
   rollForward(stage.projectDir, journal);
+  return notLanded;
 }
 
 function rollForward(projectDir: string, journal: Journal): void {
@@ -244,10 +267,23 @@ function rollForward(projectDir: string, journal: Journal): void {
     const from = path.join(stageDir, name);
     if (fs.existsSync(from)) fs.renameSync(from, path.join(projectDir, name));
   }
+  // Landing again after a crash half-way is harmless: files are replaced, removals forced.
+  // A landing refused now (the folder changed since the check) must not leave a journal that
+  // every later run would retry: the rest is done, the error is reported once.
+  let landingError: unknown = null;
+  if (journal.projectOutputs) {
+    try {
+      const tar = fs.readFileSync(path.join(stageDir, journal.projectOutputs.tar));
+      landOutputsSync(projectDir, tar, journal.projectOutputs.removed, 'the project', neverCopied);
+    } catch (err) {
+      landingError = err;
+    }
+  }
   fs.rmSync(path.join(work, JOURNAL), { force: true });
   fs.rmSync(backupDir, { recursive: true, force: true });
   fs.rmSync(stageDir, { recursive: true, force: true });
   removeIfEmpty(work);
+  if (landingError) throw landingError;
 }
 
 /**
@@ -263,7 +299,7 @@ export function recoverProject(projectDir: string): 'none' | 'rolled-forward' | 
     journal = null;
   }
   let did: 'none' | 'rolled-forward' | 'cleaned' = 'none';
-  if (journal && typeof journal.stage === 'string' && isOurStage(projectDir, journal.stage) && typeof journal.backup === 'string' && !journal.backup.includes('/') && relativeInside(journal.files) && (journal.dirs === undefined || relativeInside(journal.dirs))) {
+  if (journal && typeof journal.stage === 'string' && isOurStage(projectDir, journal.stage) && typeof journal.backup === 'string' && !journal.backup.includes('/') && relativeInside(journal.files) && (journal.dirs === undefined || relativeInside(journal.dirs)) && validProjectOutputs(journal.projectOutputs)) {
     rollForward(projectDir, journal);
     did = 'rolled-forward';
   }
@@ -286,16 +322,20 @@ export function recoverProject(projectDir: string): 'none' | 'rolled-forward' | 
   return did;
 }
 
+function validProjectOutputs(value: Journal['projectOutputs']): boolean {
+  return value === undefined || (value.tar === PROJECT_OUTPUTS_TAR && Array.isArray(value.removed) && value.removed.every((p) => typeof p === 'string'));
+}
+
 /** Paths from a journal stay inside the project: relative, no `..`. */
 function relativeInside(paths: unknown): paths is string[] {
   return Array.isArray(paths) && paths.every((p) => typeof p === 'string' && p !== '' && !path.isAbsolute(p) && !p.split(/[\\/]/).includes('..'));
 }
 
-function writeDurable(file: string, content: string): void {
+function writeDurable(file: string, content: string | Buffer): void {
   const tmp = `${file}.tmp`;
   const fd = fs.openSync(tmp, 'w');
   try {
-    fs.writeSync(fd, content);
+    fs.writeSync(fd, typeof content === 'string' ? Buffer.from(content) : content);
     fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);

@@ -22,6 +22,8 @@ export interface ProjectNode extends TreeNode {
   shouldOmit(omit: Set<string>): boolean;
   hasInstallScript?: boolean;
   optional: boolean;
+  /** A workspace's folder (the link to it is `isLink`). */
+  isWorkspace?: boolean;
 }
 
 export interface ArboristLike {

@@ -14,7 +14,8 @@ import path from 'node:path';
 import { SafeInstallError } from '../errors/index.js';
 import { VerdictCache, type ScriptFacts } from '../cache/index.js';
 import { landOutputs } from '../install/outputs.js';
-import { runOwnScripts } from '../install/own-scripts.js';
+import { NPM_OWN_SCRIPTS, runOwnScripts } from '../install/own-scripts.js';
+import { packProject } from '../install/project-copy.js';
 import { commitStage, discardStage, STATE_FILES, testPause } from '../install/stage.js';
 import { workspaceFolders } from '../install/workspaces.js';
 import { readNpmSettings } from '../install/npmrc.js';
@@ -28,6 +29,7 @@ import { installScripts } from '../resolve/install-scripts.js';
 import { loadNpmLibs } from '../resolve/npm-libs.js';
 import { effectiveCache, effectiveRegistry, npmOptions } from '../resolve/options.js';
 import { scriptOrder } from '../resolve/script-order.js';
+import { PROJECT_LIFECYCLE_EVENTS } from '../session/types.js';
 import type { Assessment, Finding, Verdict } from '../rules/types.js';
 import type { PlanLimits } from '../sandbox/plan.js';
 import type { PackageInfo, SessionChain } from '../session/types.js';
@@ -35,8 +37,8 @@ import type { ProgressListener } from './progress.js';
 import { assertBuildsBack, cachedBuilds, rememberAllowed, sandboxBuilds } from './builds.js';
 import { prepareStaged, type StagedWork } from './staged.js';
 
-/** Root lifecycle events `npm install` (without package names) runs, in its order. */
-const ROOT_EVENTS = ['preinstall', 'install', 'postinstall', 'prepublish', 'preprepare', 'prepare', 'postprepare'] as const;
+/** The project's own files a `--sandbox-root` session lays out, node_modules aside (its tmpfs is 4 GiB in all). */
+const PROJECT_COPY_MAX_BYTES = 1024 ** 3;
 
 export interface InstallOptions {
   projectDir: string;
@@ -57,7 +59,11 @@ export interface InstallOptions {
   policyDigest: string;
   /** The verdict cache; null with `--no-cache` (nothing read, nothing written). */
   cache: VerdictCache | null;
-  /** The project's own lifecycle scripts are not run on the host. */
+  /**
+   * The project's own lifecycle scripts (prepare and the rest) run in the sandbox, after the
+   * dependencies' scripts, on the whole installed tree, and are judged with them; only what they
+   * make in the project's folder lands, on allow. Without it they run on the host, as npm does.
+   */
   sandboxRoot?: boolean;
   onProgress?: ProgressListener;
 }
@@ -83,9 +89,21 @@ export interface PreparedInstall {
   /** Scripts that failed (npm would fail the install too): apply refuses. */
   failures: string[];
   /** Reify, land build outputs, move into the project, run the project's own scripts. */
-  apply(opts?: { rootScriptsStdio?: 'inherit' | 'stderr' }): Promise<{ rootScripts: string[] }>;
+  apply(opts?: { rootScriptsStdio?: 'inherit' | 'stderr' }): Promise<AppliedInstall>;
   /** Remove the stage; the project stays as it was. */
   discard(): Promise<void>;
+}
+
+export interface AppliedInstall {
+  /** The project's own lifecycle events that ran, in order. */
+  rootScripts: string[];
+  /** Where they ran: on the host through npm, or in the sandbox (`--sandbox-root`). */
+  rootScriptsIn: 'host' | 'sandbox';
+  /**
+   * With `--sandbox-root`: project files never copied into the sandbox (possible secrets, VCS
+   * metadata), and what the project's scripts changed at such paths, which did not land.
+   */
+  project?: { leftOut: string[]; notLanded: string[] };
 }
 
 export async function prepareInstall(opts: InstallOptions): Promise<PreparedInstall> {
@@ -112,10 +130,14 @@ export async function prepareInstall(opts: InstallOptions): Promise<PreparedInst
     files: [...STATE_FILES, ...workspaces.map((w) => path.join(w.dir, 'package.json'))],
     moduleDirs: ['node_modules', ...workspaces.map((w) => path.join(w.dir, 'node_modules'))],
   };
-  return prepareStaged(projectDir, contents, progress, (work) => prepareInStage(opts, work, progress));
+  return prepareStaged(projectDir, contents, progress, (work) => prepareInStage(opts, work, [...contents.files, ...contents.moduleDirs], progress));
 }
 
-async function prepareInStage(opts: InstallOptions, { stage, workDir, releaseStage, track }: StagedWork, progress: ProgressListener): Promise<PreparedInstall> {
+/**
+ * @param stagedPaths what the stage holds of the project (relative paths): with `--sandbox-root`
+ *   those come from the stage, the rest of the project from the project itself.
+ */
+async function prepareInStage(opts: InstallOptions, { stage, workDir, releaseStage, track }: StagedWork, stagedPaths: string[], progress: ProgressListener): Promise<PreparedInstall> {
   const settings = readNpmSettings(stage.projectDir);
   const registry = effectiveRegistry(opts.registry ?? (settings.options.registry as string | undefined));
   const npm = { ...npmOptions(registry, effectiveCache(opts.npmCache)), ...settings.scoped };
@@ -200,8 +222,25 @@ async function prepareInStage(opts: InstallOptions, { stage, workDir, releaseSta
   // The verdict cache, keyed on the sandbox image too: needs Docker only when scripts exist.
   const { image, hits, toSandbox } = await cachedBuilds(scripted, (nodes) => withDependencies(nodes) as Set<ProjectNode>, { cache: opts.cache, policyDigest: opts.policyDigest, baseImage: opts.baseImage, onProgress: progress });
 
+  // npm runs the project's own scripts for `npm install` without package names, and `npm ci`,
+  // unless the user's npm settings say ignore-scripts.
+  const runsProjectScripts = opts.specs.length === 0 && settings.options.ignoreScripts !== true;
+  const projectScripts = installScripts(ideal.package, fs.existsSync(path.join(stage.projectDir, 'binding.gyp')), '');
+  const projectInSandbox = opts.sandboxRoot === true && runsProjectScripts && Object.keys(projectScripts.scripts).length > 0;
+  let projectCopy: Awaited<ReturnType<typeof packProject>> | null = null;
   let packages: PackageInfo[] = [];
-  if (toSandbox.length > 0) {
+  if (projectInSandbox) {
+    // The project's scripts see the tree as it will be: reified, cached builds in place; the
+    // dependencies still to build run on it first, as npm runs them before the project's own.
+    const reifyError = await reified;
+    if (reifyError) throw toResolveError(reifyError, ctx);
+    for (const [node, hit] of hits) {
+      await landOutputs(path.join(stage.dir, node.location), hit.outputs, hit.verdict.removed, `${node.packageName}@${node.version}`);
+    }
+    progress({ stage: 'sandbox', message: 'packing the project and its installed tree for its own scripts' });
+    projectCopy = await packProject({ projectDir: stage.projectDir, stageDir: stage.dir, fromStage: stagedPaths, dest: path.join(workDir, 'project.tar'), maxBytes: PROJECT_COPY_MAX_BYTES });
+    packages = [projectPackage(ideal, projectScripts, projectCopy, stage.projectDir), ...installedPackages(ideal, req.omit, new Map(toSandbox.map((n) => [n as TreeNode, facts.get(n)!])))];
+  } else if (toSandbox.length > 0) {
     const layout = [...withDependencies(toSandbox)];
     await fetchNodes(layout);
     const runs = new Set<TreeNode>(toSandbox);
@@ -236,8 +275,10 @@ async function prepareInStage(opts: InstallOptions, { stage, workDir, releaseSta
     discardStage(stage);
   };
 
-  const apply = async (applyOpts: { rootScriptsStdio?: 'inherit' | 'stderr' } = {}): Promise<{ rootScripts: string[] }> => {
-    assertBuildsBack(builds, toSandbox.map((node) => ({ id: `${node.packageName}@${node.version}`, location: node.location })), 'npm');
+  const apply = async (applyOpts: { rootScriptsStdio?: 'inherit' | 'stderr' } = {}): Promise<AppliedInstall> => {
+    const built = toSandbox.map((node) => ({ id: `${node.packageName}@${node.version}`, location: node.location }));
+    if (projectInSandbox) built.push({ id: 'the project', location: '' });
+    assertBuildsBack(builds, built, 'npm');
     progress({ stage: 'reify', message: 'installing with scripts disabled' });
     const reifyError = await reified;
     if (reifyError) throw toResolveError(reifyError, ctx);
@@ -246,22 +287,32 @@ async function prepareInStage(opts: InstallOptions, { stage, workDir, releaseSta
       const out = outputs.get(node.location)!;
       await landOutputs(path.join(stage.dir, node.location), out.tar, out.removed, `${node.packageName}@${node.version}`);
     }
-    for (const [node, hit] of hits) {
-      await landOutputs(path.join(stage.dir, node.location), hit.outputs, hit.verdict.removed, `${node.packageName}@${node.version}`);
+    // With the project in the sandbox, the cached builds are in the stage already.
+    if (!projectInSandbox) {
+      for (const [node, hit] of hits) {
+        await landOutputs(path.join(stage.dir, node.location), hit.outputs, hit.verdict.removed, `${node.packageName}@${node.version}`);
+      }
     }
     rememberAllowed(opts.cache, builds, { policyDigest: opts.policyDigest, image }, toSandbox.map((node) => ({ name: node.packageName, version: node.version, integrity: node.integrity, location: node.location })));
     progress({ stage: 'reify', message: 'moving the install into the project' });
     releaseStage();
+    if (projectInSandbox && projectCopy) {
+      // What the project's scripts made in its folder lands with the commit, under its journal;
+      // never at a path that held a decoy in the sandbox.
+      const notLanded = await commitStage(stage, outputs.get(''));
+      const ran = builds.session.chain.packages.find((p) => p.info.location === '')?.session.scripts.map((s) => s.event) ?? [];
+      return { rootScripts: ran, rootScriptsIn: 'sandbox', project: { leftOut: projectCopy.leftOut, notLanded } };
+    }
     await commitStage(stage);
-    const rootScripts = opts.specs.length === 0 && !opts.sandboxRoot ? await runOwnScripts(stage.projectDir, { program: 'npm', name: 'npm', events: ROOT_EVENTS, extraArgs: ['--ignore-scripts=false'] }, applyOpts.rootScriptsStdio ?? 'inherit') : [];
-    return { rootScripts };
+    const rootScripts = runsProjectScripts && !opts.sandboxRoot ? await runOwnScripts(stage.projectDir, NPM_OWN_SCRIPTS(PROJECT_LIFECYCLE_EVENTS), applyOpts.rootScriptsStdio ?? 'inherit') : [];
+    return { rootScripts, rootScriptsIn: 'host' };
   };
 
   return {
     verdict,
     session,
     changed: changed.map(label),
-    sandboxed: toSandbox.map(label),
+    sandboxed: [...(projectInSandbox ? [{ name: packages[0]!.name, version: packages[0]!.version, location: '' }] : []), ...toSandbox.map(label)],
     cached: [...hits].map(([n, h]) => ({ ...label(n), findings: h.verdict.findings })),
     containerStarted,
     failures,
@@ -287,4 +338,43 @@ async function assertLockInSync(libs: Awaited<ReturnType<typeof loadNpmLibs>>, a
   if (differ) {
     throw new SafeInstallError('E_USAGE', '`ci` can only install when package.json and package-lock.json are in sync', 'update the lockfile with `safe-install install`, then run `safe-install npm ci`');
   }
+}
+
+/** The project itself as the sandbox lays it out (`--sandbox-root`): its tarball holds the whole installed tree. */
+function projectPackage(ideal: ProjectNode, declared: Pick<PackageInfo, 'scripts' | 'implicitNodeGyp'>, copy: { file: string; integrity: string }, projectDir: string): PackageInfo {
+  const manifest = ideal.package;
+  return {
+    name: typeof manifest.name === 'string' && manifest.name !== '' ? manifest.name : path.basename(projectDir),
+    version: typeof manifest.version === 'string' ? manifest.version : '',
+    integrity: copy.integrity,
+    resolved: `file:${projectDir}`,
+    location: '',
+    ...declared,
+    dependencies: [],
+    tarball: copy.file,
+  };
+}
+
+/**
+ * Every package of the installed tree, in place in the project's tarball: the ones still to build
+ * with their scripts, the rest as what they are (another package's folder, for the rules). The
+ * workspaces are the project's own folders, not packages of it.
+ */
+function installedPackages(ideal: ProjectNode, omit: string[], scripted: Map<TreeNode, Pick<PackageInfo, 'scripts' | 'implicitNodeGyp'>>): PackageInfo[] {
+  const omitted = new Set(omit);
+  const nodes = [...ideal.inventory.values()].filter((n) => {
+    const node = n as ProjectNode;
+    return !node.isRoot && !node.isLink && !node.isWorkspace && !node.inert && !node.shouldOmit(omitted);
+  });
+  return scriptOrder(
+    nodes.map((node): PackageInfo => ({
+      name: node.packageName,
+      version: node.version,
+      integrity: node.integrity ?? '',
+      resolved: node.resolved ?? '',
+      location: node.location,
+      ...(scripted.get(node) ?? { scripts: {}, implicitNodeGyp: false }),
+      dependencies: [...node.edgesOut.values()].flatMap((e) => (e.to && !e.to.isRoot ? [(e.to.isLink ? e.to.target : e.to).location] : [])),
+    })),
+  );
 }

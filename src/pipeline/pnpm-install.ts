@@ -18,7 +18,7 @@ import * as tar from 'tar';
 import { SafeInstallError } from '../errors/index.js';
 import { VerdictCache, type ScriptFacts } from '../cache/index.js';
 import { landOutputs } from '../install/outputs.js';
-import { runOwnScripts } from '../install/own-scripts.js';
+import { PNPM_OWN_SCRIPTS, runOwnScripts } from '../install/own-scripts.js';
 import { commitStage, discardStage, testPause } from '../install/stage.js';
 import { readNpmSettings } from '../install/npmrc.js';
 import { findPnpm, type PnpmBinary } from '../pnpm/binary.js';
@@ -32,7 +32,7 @@ import { effectiveRegistry } from '../resolve/options.js';
 import { scriptOrder } from '../resolve/script-order.js';
 import type { PlanLimits } from '../sandbox/plan.js';
 import type { PackageInfo } from '../session/types.js';
-import type { PreparedInstall } from './install.js';
+import type { AppliedInstall, PreparedInstall } from './install.js';
 import type { ProgressListener } from './progress.js';
 import { assertBuildsBack, cachedBuilds, rememberAllowed, sandboxBuilds } from './builds.js';
 import { prepareStaged, type StagedWork } from './staged.js';
@@ -234,7 +234,7 @@ async function prepareInStage(opts: PnpmInstallOptions, pnpm: PnpmBinary, { stag
     discardStage(stage);
   };
 
-  const apply = async (applyOpts: { rootScriptsStdio?: 'inherit' | 'stderr' } = {}): Promise<{ rootScripts: string[] }> => {
+  const apply = async (applyOpts: { rootScriptsStdio?: 'inherit' | 'stderr' } = {}): Promise<AppliedInstall> => {
     assertBuildsBack(builds, toSandbox.map((p) => ({ id: p.id, location: locationOf.get(p.id) ?? '' })), 'pnpm');
     progress({ stage: 'reify', message: 'landing build outputs' });
     await testPause('reify');
@@ -256,8 +256,8 @@ async function prepareInStage(opts: PnpmInstallOptions, pnpm: PnpmBinary, { stag
     progress({ stage: 'reify', message: 'moving the install into the project' });
     releaseStage();
     await commitStage(stage);
-    const rootScripts = opts.command === 'install' && !opts.sandboxRoot ? await runOwnScripts(stage.projectDir, { program: pnpm.file, name: 'pnpm', events: PROJECT_EVENTS }, applyOpts.rootScriptsStdio ?? 'inherit') : [];
-    return { rootScripts };
+    const rootScripts = opts.command === 'install' && !opts.sandboxRoot ? await runOwnScripts(stage.projectDir, PNPM_OWN_SCRIPTS(pnpm.file, PROJECT_EVENTS), applyOpts.rootScriptsStdio ?? 'inherit') : [];
+    return { rootScripts, rootScriptsIn: 'host' };
   };
 
   return {

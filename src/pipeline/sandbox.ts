@@ -89,7 +89,9 @@ export async function sandboxPackages(packages: PackageInfo[], rootPackageJson: 
       forwarder = allow.length > 0 ? await startForwarder({ allow, ...(opts.egressResolve ? { resolve: opts.egressResolve } : {}) }) : null;
       const sinkholeStarting = startSinkhole(docker, image.tag, SANDBOX_HOSTNAME, forwarder ? { forward: { allow, dir: forwarder.dir } } : {});
       sinkholeStarting.catch(() => undefined);
-      const built = buildPlan(packages, realisticPackageJson(rootPackageJson), ids, { ...DEFAULT_PLAN_LIMITS, ...opts.limits });
+      // The real project, when it is laid out itself (--sandbox-root), keeps its own package.json.
+      const projectPackageJson = packages.some((p) => p.location === '') ? rootPackageJson : realisticPackageJson(rootPackageJson);
+      const built = buildPlan(packages, projectPackageJson, ids, { ...DEFAULT_PLAN_LIMITS, ...opts.limits });
       plan = built.plan;
       if (opts.exportOutputsMaxBytes !== undefined) plan.exportOutputs = { maxBytes: opts.exportOutputsMaxBytes };
       // Fresh decoys for every session: a value seen leaving proves it left this sandbox.
@@ -99,6 +101,7 @@ export async function sandboxPackages(packages: PackageInfo[], rootPackageJson: 
         user: SANDBOX_USER,
         hostname: SANDBOX_HOSTNAME,
         projectPackageJson: plan.projectPackageJson,
+        realProject: packages.some((p) => p.location === ''),
         rsaKey: await rsaKey,
       });
       plan.seedFiles.push(...decoys.files);

@@ -12,7 +12,7 @@ import crypto from 'node:crypto';
 import type { BehaviourDiff } from '../diff/types.js';
 import { hasNewBehaviour } from '../diff/behaviour.js';
 import type { ConnectionEvent, DnsEvent, FileEvent, ProcessEvent } from '../session/types.js';
-import { LIFECYCLE_EVENTS } from '../session/types.js';
+import { PROJECT_LIFECYCLE_EVENTS } from '../session/types.js';
 import { bySeverity, verdictRank } from '../rules/verdict.js';
 import { destinationOf } from '../rules/egress.js';
 import { escapeHtml as h } from './escape.js';
@@ -144,7 +144,7 @@ function renderPackage(pkg: JsonReportPackage, index: number, report: JsonReport
   if (pkg.session.scripts.length > 0) {
     out.push(`<div><button type="button" data-toggle="open" data-scope="#${scope}">expand all</button><button type="button" data-toggle="close" data-scope="#${scope}">collapse all</button></div>`);
   }
-  for (const event of LIFECYCLE_EVENTS) {
+  for (const event of PROJECT_LIFECYCLE_EVENTS) {
     for (const script of pkg.session.scripts.filter((s) => s.event === event)) {
       const status = script.outcome === 'ok' || script.outcome === 'failed' ? `exit ${script.exitCode ?? script.signal ?? '?'}` : script.outcome;
       out.push(`<details open class="script${cited.has(script.id) ? ' cited' : ''}" id="${anchor(index, script.id)}"><summary><strong>${h(event)}</strong>: <code>${h(script.command)}</code> <span class="dim">(${h(status)}, ${(script.endedAt - script.startedAt).toFixed(2)} s)</span></summary>`);

@@ -3,7 +3,7 @@
  * readable without colour, which is how CI logs and the tests see it.
  */
 import type { ScriptRun } from '../session/types.js';
-import { LIFECYCLE_EVENTS } from '../session/types.js';
+import { PROJECT_LIFECYCLE_EVENTS } from '../session/types.js';
 import type { Finding, Severity } from '../rules/types.js';
 import { sandboxPathsFor } from '../rules/paths.js';
 import { shorten } from '../rules/text.js';
@@ -77,7 +77,7 @@ function renderPackage(pkg: JsonReportPackage, report: JsonReport, opts: Termina
     evidence: evidenceSeverities(pkg.findings),
     highlight: (severity: Severity, text: string) => paint(SEVERITY_FORMAT[severity], text),
   };
-  for (const event of LIFECYCLE_EVENTS) {
+  for (const event of PROJECT_LIFECYCLE_EVENTS) {
     const runs = pkg.session.scripts.filter((script) => script.event === event);
     const declared = pkg.scripts[event];
     if (runs.length === 0 && declared !== undefined) lines.push(`  ${event}: ${declared}  ${paint('dim', '(not run)')}`);

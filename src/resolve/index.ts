@@ -43,7 +43,8 @@ export interface ResolveOptions {
 
 export interface ResolvedTree {
   /** Every package of the tree except the root, dependencies before their dependents. */
-  packages: PackageInfo[];
+  /** Every package comes from its own verified tarball. */
+  packages: (PackageInfo & { tarball: string })[];
   /** The synthetic root project's package.json (its dependencies = what was asked for). */
   rootPackageJson: Record<string, unknown>;
 }
@@ -87,7 +88,7 @@ export async function resolveSpecs(specs: string[], opts: ResolveOptions): Promi
       onFetched: (node, done, total) => progress({ phase: 'fetch', done, total, name: `${node.packageName}@${node.version}` }),
     });
 
-    const packages = nodes.map((node): PackageInfo => {
+    const packages = nodes.map((node): PackageInfo & { tarball: string } => {
       const f = fetched.get(node);
       if (!f) throw new Error(`no tarball was fetched for ${node.location}`);
       return {

@@ -9,17 +9,23 @@
  * `gypfile: false`. Only a regular file counts: npm's `stat` follows symlinks, but pacote never
  * extracts links, so a linked binding.gyp is absent at install time.
  */
-import { LIFECYCLE_EVENTS, type PackageInfo } from '../session/types.js';
+import { LIFECYCLE_EVENTS, lifecycleEventsOf, type PackageInfo } from '../session/types.js';
 
 export const IMPLICIT_GYP_COMMAND = 'node-gyp rebuild';
 
+/**
+ * @param location `''` for the project itself: its own events (prepare and the rest, see
+ *   PROJECT_LIFECYCLE_EVENTS), with the same implicit node-gyp build npm's run-script adds.
+ */
 export function installScripts(
   manifest: Record<string, unknown>,
   hasBindingGyp: boolean,
+  location?: string,
 ): Pick<PackageInfo, 'scripts' | 'implicitNodeGyp'> {
+  const events = location === undefined ? LIFECYCLE_EVENTS : lifecycleEventsOf(location);
   const declared = typeof manifest.scripts === 'object' && manifest.scripts !== null ? (manifest.scripts as Record<string, unknown>) : {};
   const scripts: PackageInfo['scripts'] = {};
-  for (const event of LIFECYCLE_EVENTS) {
+  for (const event of events) {
     const cmd = Object.hasOwn(declared, event) ? declared[event] : undefined;
     if (typeof cmd === 'string' && cmd !== '') scripts[event] = cmd;
   }
@@ -27,6 +33,6 @@ export function installScripts(
   if (implicitNodeGyp) scripts.install = IMPLICIT_GYP_COMMAND;
   // Key order follows npm's run order, whatever order the package.json used.
   const ordered: PackageInfo['scripts'] = {};
-  for (const event of LIFECYCLE_EVENTS) if (scripts[event] !== undefined) ordered[event] = scripts[event];
+  for (const event of events) if (scripts[event] !== undefined) ordered[event] = scripts[event];
   return { scripts: ordered, implicitNodeGyp };
 }

@@ -22,7 +22,7 @@ export const installScriptAddedRule: Rule = {
         rule: 'install-script-added',
         severity: 'medium',
         message: `adds install-time scripts its previous version did not have: ${listSome(shown, 3)}`,
-        evidence: session.scripts.filter((script) => added.includes(script.event)).map((script) => script.id),
+        evidence: session.scripts.filter((script) => (added as readonly string[]).includes(script.event)).map((script) => script.id),
       },
     ];
   },

@@ -182,7 +182,7 @@ function prepareInput(plan: RunPlan, tarballs: Map<string, string>): { dir: stri
     fs.chmodSync(dest, 0o644);
   }
   fs.chmodSync(dir, 0o111);
-  return { dir, plan: { ...plan, packages: plan.packages.map((p) => ({ ...p, tarball: names.get(p.tarball) ?? p.tarball })) } };
+  return { dir, plan: { ...plan, packages: plan.packages.map((p) => (p.tarball === undefined ? p : { ...p, tarball: names.get(p.tarball) ?? p.tarball })) } };
 }
 
 /** The longest a whole session may take before the container is killed from outside. */

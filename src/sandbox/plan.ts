@@ -1,7 +1,7 @@
 /** Turns the resolved tree into the runner's plan: which scripts run, in npm's order, with what. */
 import path from 'node:path';
 import type { EventIds } from '../session/ids.js';
-import { LIFECYCLE_EVENTS, type PackageInfo } from '../session/types.js';
+import { LIFECYCLE_EVENTS, PROJECT_LIFECYCLE_EVENTS, lifecycleEventsOf, type PackageInfo } from '../session/types.js';
 import type { PlannedPackage, RunPlan } from './protocol.js';
 import { SANDBOX_HOME, SANDBOX_NODE_PREFIX, SANDBOX_PROJECT_DIR, SANDBOX_USER } from './layout.js';
 import { straceArgs } from './tracer.js';
@@ -70,14 +70,17 @@ export function buildPlan(
 ): BuiltPlan {
   const tarballs = new Map<string, string>();
   const planned: PlannedPackage[] = packages.map((pkg, index) => {
-    const file = `${index}${path.extname(pkg.tarball) || '.tgz'}`;
-    tarballs.set(file, pkg.tarball);
+    let file: string | undefined;
+    if (pkg.tarball !== undefined) {
+      file = `${index}${path.extname(pkg.tarball) || '.tgz'}`;
+      tarballs.set(file, pkg.tarball);
+    }
     return {
       name: pkg.name,
       version: pkg.version,
       location: pkg.location,
-      tarball: file,
-      scripts: LIFECYCLE_EVENTS.filter((event) => pkg.scripts[event] !== undefined).map((event) => ({
+      ...(file !== undefined ? { tarball: file } : {}),
+      scripts: lifecycleEventsOf(pkg.location).filter((event) => pkg.scripts[event] !== undefined).map((event) => ({
         id: ids.next('s'),
         event,
         command: pkg.scripts[event]!,
@@ -85,10 +88,13 @@ export function buildPlan(
       })),
     };
   });
-  // npm (arborist's rebuild) runs each event for the whole tree before the next event.
-  const order = LIFECYCLE_EVENTS.flatMap((event) =>
-    planned.flatMap((pkg) => pkg.scripts.filter((s) => s.event === event).map((s) => s.id)),
-  );
+  // npm (arborist's rebuild) runs each event for the whole tree before the next event; the
+  // project's own events come after all of that (npm's install command runs them after reify).
+  const dependencies = planned.filter((pkg) => pkg.location !== '');
+  const project = planned.filter((pkg) => pkg.location === '');
+  const idsOf = (pkgs: PlannedPackage[], events: readonly string[]): string[] =>
+    events.flatMap((event) => pkgs.flatMap((pkg) => pkg.scripts.filter((s) => s.event === event).map((s) => s.id)));
+  const order = [...idsOf(dependencies, LIFECYCLE_EVENTS), ...idsOf(project, PROJECT_LIFECYCLE_EVENTS)];
   return {
     tarballs,
     plan: {

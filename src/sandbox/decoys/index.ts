@@ -35,6 +35,8 @@ export interface DecoyOptions {
   now?: number;
   /** Source of random bytes, `crypto.randomBytes` by default (tests pass a seeded one). */
   random?: RandomBytes;
+  /** The real project is laid out in the project folder (`--sandbox-root`): plant only its secrets and git metadata. */
+  realProject?: boolean;
   /** An RSA key made ahead with `generateRsaKey()`: making one here blocks for a quarter second. */
   rsaKey?: KeyObject;
 }
@@ -70,7 +72,7 @@ export function createDecoys(opts: DecoyOptions): Decoys {
   plantCredentials(b, { awsAccount, ...(opts.rsaKey ? { rsaKey: opts.rsaKey } : {}) });
   plantBrowsers(b);
   plantWallets(b);
-  plantProject(b, opts.projectPackageJson);
+  plantProject(b, opts.projectPackageJson, opts.realProject === true);
   plantEnv(b, awsAccount);
   return { files: b.files, env: b.env, canaries: b.canaries };
 }

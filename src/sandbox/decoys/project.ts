@@ -90,7 +90,12 @@ function packageJsonText(pkg: Record<string, unknown>): string {
   return `${JSON.stringify(pkg, null, 2)}\n`;
 }
 
-export function plantProject(b: DecoyBuilder, scanned: Record<string, unknown>): void {
+/**
+ * @param real the real project is laid out over it (`--sandbox-root`): only the ignored `.env`
+ *   and the git metadata are planted, which the real project's copy never carries (see
+ *   src/install/project-copy.ts), so its own sources are not mixed with made-up ones.
+ */
+export function plantProject(b: DecoyBuilder, scanned: Record<string, unknown>, real = false): void {
   const dir = b.id.projectDir;
   const rel = (p: string): string => `${dir}/${p}`;
 
@@ -123,7 +128,7 @@ export function plantProject(b: DecoyBuilder, scanned: Record<string, unknown>):
     mtimes,
   });
   for (const [p, content] of Object.entries(v3)) {
-    if (p !== 'package.json') b.file(rel(p), content, { mtime: mtimes[p]! });
+    if (p !== 'package.json' && !real) b.file(rel(p), content, { mtime: mtimes[p]! });
   }
   b.file(rel('.env'), env, { mode: '0600', mtime: t1 + 600 });
   for (const [p, content] of Object.entries(repo.files)) {

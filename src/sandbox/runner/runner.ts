@@ -55,8 +55,10 @@ function layOut(plan: RunPlan): void {
   fs.mkdirSync(plan.projectDir, { recursive: true });
   seedAll(plan.seedFiles, plan.home);
   fs.writeFileSync(path.join(plan.projectDir, 'package.json'), `${JSON.stringify(plan.projectPackageJson, null, 2)}\n`);
-  for (const pkg of plan.packages) extractPackage(plan, pkg);
-  for (const pkg of plan.packages) linkBins(plan, pkg);
+  // The project's tarball (location '') comes first and may hold the whole installed tree; a
+  // package without a tarball of its own is already in place in it, its bins linked.
+  for (const pkg of plan.packages) if (pkg.tarball !== undefined) extractPackage(plan, pkg, pkg.tarball);
+  for (const pkg of plan.packages) if (pkg.tarball !== undefined && pkg.location !== '') linkBins(plan, pkg);
 }
 
 /**
@@ -99,10 +101,10 @@ function seedAll(files: SeedFile[], home: string): void {
   }
 }
 
-function extractPackage(plan: RunPlan, pkg: PlannedPackage): void {
+function extractPackage(plan: RunPlan, pkg: PlannedPackage, tarball: string): void {
   const dir = path.join(plan.projectDir, pkg.location);
   fs.mkdirSync(dir, { recursive: true });
-  const tar = spawnSync('tar', ['-xf', path.join(inputDir, pkg.tarball), '--strip-components=1', '--no-same-owner', '-C', dir], {
+  const tar = spawnSync('tar', ['-xf', path.join(inputDir, tarball), '--strip-components=1', '--no-same-owner', '-C', dir], {
     encoding: 'utf8',
   });
   if (tar.status !== 0) throw new Error(`could not unpack ${pkg.name}@${pkg.version}: ${tar.stderr.trim()}`);
@@ -496,9 +498,14 @@ async function readPlan(): Promise<RunPlan> {
 /** A file's identity before the scripts ran: ctime moves on every write or chmod and no script can set it. */
 type Snapshot = Map<string, string>;
 
-/** Every entry of a package folder but its own node_modules (other packages live there). */
-function snapshot(dir: string): Snapshot {
+/**
+ * Every entry of a package folder but its own node_modules (other packages live there). For the
+ * project itself (`project`), no node_modules at any depth (workspaces have their own) and no
+ * .git: those are never outputs of its scripts.
+ */
+function snapshot(dir: string, project = false): Snapshot {
   const out: Snapshot = new Map();
+  const skip = (rel: string, name: string): boolean => (project ? name === 'node_modules' || rel === '.git' : rel === 'node_modules');
   const walk = (rel: string): void => {
     let entries: fs.Dirent[];
     try {
@@ -508,7 +515,7 @@ function snapshot(dir: string): Snapshot {
     }
     for (const entry of entries) {
       const child = rel ? `${rel}/${entry.name}` : entry.name;
-      if (child === 'node_modules') continue;
+      if (skip(child, entry.name)) continue;
       let st: fs.Stats;
       try {
         st = fs.lstatSync(path.join(dir, child));
@@ -534,7 +541,7 @@ const OUTPUT_CHUNK_BYTES = 48 * 1024;
 function exportOutputs(plan: RunPlan, index: number, before: Snapshot, maxBytes: number): void {
   const pkg = plan.packages[index]!;
   const dir = path.join(plan.projectDir, pkg.location);
-  const after = snapshot(dir);
+  const after = snapshot(dir, pkg.location === '');
   const changed: string[] = [];
   for (const [rel, id] of after) {
     if (before.get(rel) === id) continue;
@@ -574,7 +581,7 @@ async function main(): Promise<void> {
   const before = new Map<number, Snapshot>();
   if (plan.exportOutputs) {
     plan.packages.forEach((pkg, index) => {
-      if (pkg.scripts.length > 0) before.set(index, snapshot(path.join(plan.projectDir, pkg.location)));
+      if (pkg.scripts.length > 0) before.set(index, snapshot(path.join(plan.projectDir, pkg.location), pkg.location === ''));
     });
   }
   emit({ type: 'ready', extractMs: Date.now() - started, time: now() });
