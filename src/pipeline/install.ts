@@ -15,7 +15,6 @@ import { SafeInstallError } from '../errors/index.js';
 import { VerdictCache, type ScriptFacts } from '../cache/index.js';
 import { landOutputs } from '../install/outputs.js';
 import { NPM_OWN_SCRIPTS, runOwnScripts } from '../install/own-scripts.js';
-import { packProject } from '../install/project-copy.js';
 import { commitStage, discardStage, STATE_FILES, testPause } from '../install/stage.js';
 import { workspaceFolders } from '../install/workspaces.js';
 import { readNpmSettings } from '../install/npmrc.js';
@@ -36,9 +35,8 @@ import type { PackageInfo, SessionChain } from '../session/types.js';
 import type { ProgressListener } from './progress.js';
 import { assertBuildsBack, cachedBuilds, rememberAllowed, sandboxBuilds } from './builds.js';
 import { prepareStaged, type StagedWork } from './staged.js';
+import { layOutProject, projectEventsRun, type ProjectInSandbox } from './project-scripts.js';
 
-/** The project's own files a `--sandbox-root` session lays out, node_modules aside (its tmpfs is 4 GiB in all). */
-const PROJECT_COPY_MAX_BYTES = 1024 ** 3;
 
 export interface InstallOptions {
   projectDir: string;
@@ -227,7 +225,7 @@ async function prepareInStage(opts: InstallOptions, { stage, workDir, releaseSta
   const runsProjectScripts = opts.specs.length === 0 && settings.options.ignoreScripts !== true;
   const projectScripts = installScripts(ideal.package, fs.existsSync(path.join(stage.projectDir, 'binding.gyp')), '');
   const projectInSandbox = opts.sandboxRoot === true && runsProjectScripts && Object.keys(projectScripts.scripts).length > 0;
-  let projectCopy: Awaited<ReturnType<typeof packProject>> | null = null;
+  let project: ProjectInSandbox | null = null;
   let packages: PackageInfo[] = [];
   if (projectInSandbox) {
     // The project's scripts see the tree as it will be: reified, cached builds in place; the
@@ -237,9 +235,8 @@ async function prepareInStage(opts: InstallOptions, { stage, workDir, releaseSta
     for (const [node, hit] of hits) {
       await landOutputs(path.join(stage.dir, node.location), hit.outputs, hit.verdict.removed, `${node.packageName}@${node.version}`);
     }
-    progress({ stage: 'sandbox', message: 'packing the project and its installed tree for its own scripts' });
-    projectCopy = await packProject({ projectDir: stage.projectDir, stageDir: stage.dir, fromStage: stagedPaths, dest: path.join(workDir, 'project.tar'), maxBytes: PROJECT_COPY_MAX_BYTES });
-    packages = [projectPackage(ideal, projectScripts, projectCopy, stage.projectDir), ...installedPackages(ideal, req.omit, new Map(toSandbox.map((n) => [n as TreeNode, facts.get(n)!])))];
+    project = await layOutProject({ stage, workDir, fromStage: stagedPaths, manifest: ideal.package, scripts: projectScripts, onProgress: progress });
+    packages = [project.info, ...installedPackages(ideal, req.omit, new Map(toSandbox.map((n) => [n as TreeNode, facts.get(n)!])))];
   } else if (toSandbox.length > 0) {
     const layout = [...withDependencies(toSandbox)];
     await fetchNodes(layout);
@@ -277,7 +274,7 @@ async function prepareInStage(opts: InstallOptions, { stage, workDir, releaseSta
 
   const apply = async (applyOpts: { rootScriptsStdio?: 'inherit' | 'stderr' } = {}): Promise<AppliedInstall> => {
     const built = toSandbox.map((node) => ({ id: `${node.packageName}@${node.version}`, location: node.location }));
-    if (projectInSandbox) built.push({ id: 'the project', location: '' });
+    if (project) built.push({ id: 'the project', location: '' });
     assertBuildsBack(builds, built, 'npm');
     progress({ stage: 'reify', message: 'installing with scripts disabled' });
     const reifyError = await reified;
@@ -288,7 +285,7 @@ async function prepareInStage(opts: InstallOptions, { stage, workDir, releaseSta
       await landOutputs(path.join(stage.dir, node.location), out.tar, out.removed, `${node.packageName}@${node.version}`);
     }
     // With the project in the sandbox, the cached builds are in the stage already.
-    if (!projectInSandbox) {
+    if (!project) {
       for (const [node, hit] of hits) {
         await landOutputs(path.join(stage.dir, node.location), hit.outputs, hit.verdict.removed, `${node.packageName}@${node.version}`);
       }
@@ -296,12 +293,11 @@ async function prepareInStage(opts: InstallOptions, { stage, workDir, releaseSta
     rememberAllowed(opts.cache, builds, { policyDigest: opts.policyDigest, image }, toSandbox.map((node) => ({ name: node.packageName, version: node.version, integrity: node.integrity, location: node.location })));
     progress({ stage: 'reify', message: 'moving the install into the project' });
     releaseStage();
-    if (projectInSandbox && projectCopy) {
+    if (project) {
       // What the project's scripts made in its folder lands with the commit, under its journal;
       // never at a path that held a decoy in the sandbox.
       const notLanded = await commitStage(stage, outputs.get(''));
-      const ran = builds.session.chain.packages.find((p) => p.info.location === '')?.session.scripts.map((s) => s.event) ?? [];
-      return { rootScripts: ran, rootScriptsIn: 'sandbox', project: { leftOut: projectCopy.leftOut, notLanded } };
+      return { rootScripts: projectEventsRun(builds.session.chain), rootScriptsIn: 'sandbox', project: { leftOut: project.copy.leftOut, notLanded } };
     }
     await commitStage(stage);
     const rootScripts = runsProjectScripts && !opts.sandboxRoot ? await runOwnScripts(stage.projectDir, NPM_OWN_SCRIPTS(PROJECT_LIFECYCLE_EVENTS), applyOpts.rootScriptsStdio ?? 'inherit') : [];
@@ -312,7 +308,7 @@ async function prepareInStage(opts: InstallOptions, { stage, workDir, releaseSta
     verdict,
     session,
     changed: changed.map(label),
-    sandboxed: [...(projectInSandbox ? [{ name: packages[0]!.name, version: packages[0]!.version, location: '' }] : []), ...toSandbox.map(label)],
+    sandboxed: [...(project ? [{ name: project.info.name, version: project.info.version, location: '' }] : []), ...toSandbox.map(label)],
     cached: [...hits].map(([n, h]) => ({ ...label(n), findings: h.verdict.findings })),
     containerStarted,
     failures,
@@ -338,21 +334,6 @@ async function assertLockInSync(libs: Awaited<ReturnType<typeof loadNpmLibs>>, a
   if (differ) {
     throw new SafeInstallError('E_USAGE', '`ci` can only install when package.json and package-lock.json are in sync', 'update the lockfile with `safe-install install`, then run `safe-install npm ci`');
   }
-}
-
-/** The project itself as the sandbox lays it out (`--sandbox-root`): its tarball holds the whole installed tree. */
-function projectPackage(ideal: ProjectNode, declared: Pick<PackageInfo, 'scripts' | 'implicitNodeGyp'>, copy: { file: string; integrity: string }, projectDir: string): PackageInfo {
-  const manifest = ideal.package;
-  return {
-    name: typeof manifest.name === 'string' && manifest.name !== '' ? manifest.name : path.basename(projectDir),
-    version: typeof manifest.version === 'string' ? manifest.version : '',
-    integrity: copy.integrity,
-    resolved: `file:${projectDir}`,
-    location: '',
-    ...declared,
-    dependencies: [],
-    tarball: copy.file,
-  };
 }
 
 /**

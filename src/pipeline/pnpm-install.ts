@@ -36,9 +36,19 @@ import type { AppliedInstall, PreparedInstall } from './install.js';
 import type { ProgressListener } from './progress.js';
 import { assertBuildsBack, cachedBuilds, rememberAllowed, sandboxBuilds } from './builds.js';
 import { prepareStaged, type StagedWork } from './staged.js';
+import { layOutProject, projectEventsRun, type ProjectInSandbox } from './project-scripts.js';
 
 /** Lifecycle events pnpm runs for the workspace's own projects after installing, in its order. */
 const PROJECT_EVENTS = ['preinstall', 'install', 'postinstall', 'preprepare', 'prepare', 'postprepare'] as const;
+
+/**
+ * The root project's scripts for `--sandbox-root`: pnpm's events (it has no prepublish), and no
+ * implicit node-gyp build for a project of one's own.
+ */
+function pnpmProjectScripts(manifest: Record<string, unknown>): Pick<PackageInfo, 'scripts' | 'implicitNodeGyp'> {
+  const { scripts } = installScripts(manifest, false, '');
+  return { scripts: Object.fromEntries(PROJECT_EVENTS.flatMap((event) => (scripts[event] !== undefined ? [[event, scripts[event]]] : []))), implicitNodeGyp: false };
+}
 
 /** What pnpm reads to resolve and install, copied into the stage but never moved back. */
 const CONTEXT_FILES = ['.npmrc', '.pnpmfile.cjs', '.pnpmfile.mjs', 'patches'];
@@ -57,7 +67,7 @@ export interface PnpmInstallOptions {
   policy?: Policy;
   policyDigest: string;
   cache: VerdictCache | null;
-  /** The workspace's own lifecycle scripts are not run on the host. */
+  /** The workspace root's own lifecycle scripts run in the sandbox (see InstallOptions.sandboxRoot). */
   sandboxRoot?: boolean;
   onProgress?: ProgressListener;
   pnpm?: PnpmBinary;
@@ -96,10 +106,11 @@ export async function preparePnpmInstall(opts: PnpmInstallOptions): Promise<Prep
     modules: 'link' as const,
     context: CONTEXT_FILES,
   };
-  return prepareStaged(root, contents, progress, (work) => prepareInStage(opts, pnpm, work, path.relative(root, cwd), progress));
+  const stagedPaths = [...contents.files, ...contents.moduleDirs];
+  return prepareStaged(root, contents, progress, (work) => prepareInStage(opts, pnpm, work, path.relative(root, cwd), stagedPaths, progress));
 }
 
-async function prepareInStage(opts: PnpmInstallOptions, pnpm: PnpmBinary, { stage, workDir, releaseStage }: StagedWork, subdir: string, progress: ProgressListener): Promise<PreparedPnpmInstall> {
+async function prepareInStage(opts: PnpmInstallOptions, pnpm: PnpmBinary, { stage, workDir, releaseStage }: StagedWork, subdir: string, stagedPaths: string[], progress: ProgressListener): Promise<PreparedPnpmInstall> {
   const settings = readNpmSettings(stage.dir);
   const registry = effectiveRegistry(opts.registry ?? (settings.options.registry as string | undefined));
   const registryArgs = opts.registry ? [`--registry=${opts.registry}`] : [];
@@ -196,31 +207,67 @@ async function prepareInStage(opts: PnpmInstallOptions, pnpm: PnpmBinary, { stag
     { cache: opts.cache, policyDigest: opts.policyDigest, baseImage: opts.baseImage, onProgress: progress },
   );
 
-  // 6. One sandbox session for every build.
+  // Where a build's outputs land: every folder of the package (one per peer-dependency variant).
+  const landed = new Set<string>();
+  const land = async (p: LockedPnpmPackage, tar: Buffer, removed: string[]): Promise<void> => {
+    const dirs = foldersOf(p);
+    if (dirs.length === 0) throw new SafeInstallError('E_INTERNAL', `pnpm did not install ${p.id} where safe-install expected it`, 'nothing was changed; please report this with your pnpm version');
+    for (const dir of dirs) await landOutputs(dir, tar, removed, p.id);
+    landed.add(p.id);
+  };
+
+  // 6. One sandbox session for every build, and (--sandbox-root) the workspace root's own scripts.
   const rootPackageJson = JSON.parse(fs.readFileSync(path.join(stage.dir, 'package.json'), 'utf8')) as Record<string, unknown>;
+  const projectScripts = pnpmProjectScripts(rootPackageJson);
+  const projectInSandbox = opts.sandboxRoot === true && opts.command === 'install' && Object.keys(projectScripts.scripts).length > 0;
   const runs = new Set(toSandbox.map((p) => p.id));
   const locationOf = new Map<string, string>();
+  const idAt = (depPath: string): string => lock.snapshots.get(depPath)?.id ?? depPath;
+  const infoOf = (p: LockedPnpmPackage, location: string, build: boolean): PackageInfo => ({
+    name: p.name,
+    version: p.version,
+    integrity: p.integrity ?? '',
+    resolved: p.resolution.tarball ?? p.resolution.directory ?? `${registry.replace(/\/?$/, '/')}${p.name}`,
+    location,
+    ...(build ? facts.get(p.id)! : { scripts: {}, implicitNodeGyp: false }),
+    dependencies: [],
+  });
+  let project: ProjectInSandbox | null = null;
   let packages: PackageInfo[] = [];
-  if (toSandbox.length > 0) {
+  if (projectInSandbox) {
+    // The root's scripts run on pnpm's own layout of the whole tree, cached builds landed; the
+    // builds still to run go first, each in its package's first folder, in the order the
+    // npm-style layout gives them (dependencies first).
+    for (const [p, hit] of hits) await land(p, hit.outputs, hit.verdict.removed);
+    project = await layOutProject({ stage, workDir, fromStage: stagedPaths, manifest: rootPackageJson, scripts: projectScripts, onProgress: progress });
+    // The npm-style layout's order (dependencies first) is the builds' order here too.
+    const ordered = scriptOrder(layoutOf(toSandbox).map((pl) => ({ ...infoOf(lock.packages.get(idAt(pl.depPath))!, pl.location, false), dependencies: pl.dependencies })));
+    const buildOrder = [...new Set(ordered.map((info) => `${info.name}@${info.version}`))];
+    const rank = (p: LockedPnpmPackage): number => {
+      const i = buildOrder.indexOf(`${p.name}@${p.version}`);
+      return i === -1 ? buildOrder.length : i;
+    };
+    const installed = [...lock.packages.values()].filter((p) => installableHere(p)).sort((a, b) => rank(a) - rank(b));
+    const relative = (dir: string): string => path.relative(stage.dir, dir).split(path.sep).join('/');
+    packages = [
+      project.info,
+      ...installed.flatMap((p) =>
+        foldersOf(p).map((dir, i) => {
+          const build = runs.has(p.id) && i === 0;
+          if (build) locationOf.set(p.id, relative(dir));
+          return infoOf(p, relative(dir), build);
+        }),
+      ),
+    ];
+  } else if (toSandbox.length > 0) {
     const placed = layoutOf(toSandbox);
-    const idAt = (depPath: string): string => lock.snapshots.get(depPath)?.id ?? depPath;
     await packIds([...new Set(placed.map((pl) => idAt(pl.depPath)))]);
     packages = scriptOrder(
       placed.map((pl): PackageInfo => {
         const id = idAt(pl.depPath);
-        const pkg = lock.packages.get(id)!;
         const build = runs.has(id) && !locationOf.has(id);
         if (build) locationOf.set(id, pl.location);
-        return {
-          name: pkg.name,
-          version: pkg.version,
-          integrity: pkg.integrity ?? '',
-          resolved: pkg.resolution.tarball ?? pkg.resolution.directory ?? `${registry.replace(/\/?$/, '/')}${pkg.name}`,
-          location: pl.location,
-          ...(build ? facts.get(id)! : { scripts: {}, implicitNodeGyp: false }),
-          dependencies: pl.dependencies,
-          tarball: packed.get(id)!,
-        };
+        return { ...infoOf(lock.packages.get(id)!, pl.location, build), dependencies: pl.dependencies, tarball: packed.get(id)! };
       }),
     );
   }
@@ -235,26 +282,26 @@ async function prepareInStage(opts: PnpmInstallOptions, pnpm: PnpmBinary, { stag
   };
 
   const apply = async (applyOpts: { rootScriptsStdio?: 'inherit' | 'stderr' } = {}): Promise<AppliedInstall> => {
-    assertBuildsBack(builds, toSandbox.map((p) => ({ id: p.id, location: locationOf.get(p.id) ?? '' })), 'pnpm');
+    const built = toSandbox.map((p) => ({ id: p.id, location: locationOf.get(p.id) ?? '' }));
+    if (project) built.push({ id: 'the workspace root', location: '' });
+    assertBuildsBack(builds, built, 'pnpm');
     progress({ stage: 'reify', message: 'landing build outputs' });
     await testPause('reify');
-    const landed = new Set<string>();
-    const land = async (p: LockedPnpmPackage, tar: Buffer, removed: string[]): Promise<void> => {
-      const dirs = foldersOf(p);
-      if (dirs.length === 0) throw new SafeInstallError('E_INTERNAL', `pnpm did not install ${p.id} where safe-install expected it`, 'nothing was changed; please report this with your pnpm version');
-      for (const dir of dirs) await landOutputs(dir, tar, removed, p.id);
-      landed.add(p.id);
-    };
     for (const p of toSandbox) {
       const out = builds.outputs.get(locationOf.get(p.id)!)!;
       await land(p, out.tar, out.removed);
     }
-    for (const [p, hit] of hits) await land(p, hit.outputs, hit.verdict.removed);
+    // With the root in the sandbox, the cached builds are in the stage already.
+    if (!project) for (const [p, hit] of hits) await land(p, hit.outputs, hit.verdict.removed);
     // Built, so not pending: `pnpm rebuild --pending` must not run them again on the host.
     if (landed.size > 0) writePendingBuilds(stage.dir, (modules.pendingBuilds ?? []).filter((d) => !landed.has(withoutPeers(d))));
     rememberAllowed(opts.cache, builds, { policyDigest: opts.policyDigest, image }, toSandbox.map((p) => ({ name: p.name, version: p.version, integrity: p.integrity, location: locationOf.get(p.id)! })));
     progress({ stage: 'reify', message: 'moving the install into the project' });
     releaseStage();
+    if (project) {
+      const notLanded = await commitStage(stage, builds.outputs.get(''));
+      return { rootScripts: projectEventsRun(builds.session.chain), rootScriptsIn: 'sandbox', project: { leftOut: project.copy.leftOut, notLanded } };
+    }
     await commitStage(stage);
     const rootScripts = opts.command === 'install' && !opts.sandboxRoot ? await runOwnScripts(stage.projectDir, PNPM_OWN_SCRIPTS(pnpm.file, PROJECT_EVENTS), applyOpts.rootScriptsStdio ?? 'inherit') : [];
     return { rootScripts, rootScriptsIn: 'host' };

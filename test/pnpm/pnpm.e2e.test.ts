@@ -207,6 +207,32 @@ describe('safe-install pnpm', () => {
     assert.equal(fs.readFileSync(path.join(dir, 'installed.txt'), 'utf8'), 'postinstall');
   });
 
+  test('--sandbox-root: the workspace root\'s postinstall runs in the sandbox on pnpm\'s layout, after the builds; what it makes lands', async () => {
+    const dir = workspace('own-scripts-sandboxed');
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as Record<string, unknown>;
+    manifest.scripts = { postinstall: 'node scripts/post.js' };
+    fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify(manifest));
+    fs.mkdirSync(path.join(dir, 'scripts'));
+    fs.writeFileSync(
+      path.join(dir, 'scripts', 'post.js'),
+      "const fs = require('fs');\nfs.mkdirSync('generated', { recursive: true });\nfs.writeFileSync('generated/seen.json', JSON.stringify({ home: require('os').homedir(), addon: require('../packages/app').hello() }));\n",
+    );
+    const r = await run(dir, ['pnpm', 'install', '--registry', registry.url, '--json', '--no-cache', '--sandbox-root']);
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as Omit<PnpmJson, 'packages'> & { install: { rootScripts: string[]; rootScriptsIn: string }; packages: { location: string; name: string }[] };
+    assert.equal(report.verdict, 'allow');
+    assert.deepEqual(report.install.rootScripts, ['postinstall']);
+    assert.equal(report.install.rootScriptsIn, 'sandbox');
+    assert.equal(report.packages.find((p) => p.location === '')?.name, 'demo-workspace');
+    // The addon it loaded was built earlier in the same session, in pnpm's own layout.
+    const seen = JSON.parse(fs.readFileSync(path.join(dir, 'generated', 'seen.json'), 'utf8')) as { home: string; addon: unknown };
+    assert.notEqual(seen.home, os.homedir());
+    assert.equal(typeof seen.addon, 'string');
+    const storeDir = path.join(dir, 'node_modules', '.pnpm', '@fixtures+native-addon@1.0.0', 'node_modules', '@fixtures', 'native-addon');
+    assert.ok(fs.existsSync(path.join(storeDir, 'build', 'Release', 'addon.node')));
+    assert.deepEqual(leftovers(dir), []);
+  });
+
   test('an unknown package or a broken pnpm-workspace.yaml: one clear line, exit 2, nothing changed', async () => {
     const dir = workspace('errors');
     const first = await run(dir, ['pnpm', 'install', '--registry', registry.url, '--json']);

@@ -1,0 +1,55 @@
+/**
+ * `--sandbox-root`, the part every host install shares (npm, pnpm): the project itself as a
+ * package of the session (location `''`), laid out from one tarball of its files and the
+ * stage's installed tree, with the project's own lifecycle events as its scripts.
+ */
+import path from 'node:path';
+import { packProject, type ProjectCopy } from '../install/project-copy.js';
+import type { Stage } from '../install/stage.js';
+import type { PackageInfo, SessionChain } from '../session/types.js';
+import type { ProgressListener } from './progress.js';
+
+/** The project's own files a session lays out, node_modules aside (the sandbox's home is a 4 GiB tmpfs in all). */
+export const PROJECT_COPY_MAX_BYTES = 1024 ** 3;
+
+export interface ProjectInSandbox {
+  copy: ProjectCopy;
+  /** The project as the first package of the session: its tarball holds the whole tree. */
+  info: PackageInfo;
+}
+
+/**
+ * @param fromStage what the stage holds of the project (relative paths): its install state and
+ *   node_modules folders, as they will be moved in; the rest comes from the project itself.
+ * @param manifest the project's package.json as the install leaves it.
+ */
+export async function layOutProject(opts: {
+  stage: Stage;
+  workDir: string;
+  fromStage: string[];
+  manifest: Record<string, unknown>;
+  scripts: Pick<PackageInfo, 'scripts' | 'implicitNodeGyp'>;
+  onProgress: ProgressListener;
+}): Promise<ProjectInSandbox> {
+  opts.onProgress({ stage: 'sandbox', message: 'packing the project and its installed tree for its own scripts' });
+  const copy = await packProject({ projectDir: opts.stage.projectDir, stageDir: opts.stage.dir, fromStage: opts.fromStage, dest: path.join(opts.workDir, 'project.tar'), maxBytes: PROJECT_COPY_MAX_BYTES });
+  const { name, version } = opts.manifest;
+  return {
+    copy,
+    info: {
+      name: typeof name === 'string' && name !== '' ? name : path.basename(opts.stage.projectDir),
+      version: typeof version === 'string' ? version : '',
+      integrity: copy.integrity,
+      resolved: `file:${opts.stage.projectDir}`,
+      location: '',
+      ...opts.scripts,
+      dependencies: [],
+      tarball: copy.file,
+    },
+  };
+}
+
+/** The project's events that ran in the session, in order. */
+export function projectEventsRun(chain: SessionChain): string[] {
+  return chain.packages.find((p) => p.info.location === '')?.session.scripts.map((s) => s.event) ?? [];
+}
