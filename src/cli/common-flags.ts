@@ -21,6 +21,14 @@ export const HOST_INSTALL_FLAGS = {
   quiet: { type: 'boolean' },
 } as const;
 
+/**
+ * `--sandbox-root`, or SAFE_INSTALL_SANDBOX_ROOT=1 in the environment: an agent's shell (the PATH
+ * shims) installs in checkouts nobody reviewed, whose own scripts should not run on the host either.
+ */
+export function sandboxRootWanted(values: { 'sandbox-root'?: boolean | undefined }, env: NodeJS.ProcessEnv = process.env): boolean {
+  return values['sandbox-root'] === true || env.SAFE_INSTALL_SANDBOX_ROOT === '1' || env.SAFE_INSTALL_SANDBOX_ROOT === 'true';
+}
+
 export function failOnFlag(value: string | undefined): FailOn | undefined {
   if (value === undefined || value === 'review' || value === 'block') return value;
   throw new SafeInstallError('E_USAGE', `--fail-on takes review or block, not "${value}"`, 'e.g. --fail-on review');

@@ -12,7 +12,7 @@ import { buildJsonReport, REPORT_SCHEMA_VERSION } from '../../report/json.js';
 import { renderTerminal } from '../../report/terminal.js';
 import type { SaveType } from '../../install/tree.js';
 import { parseFlags, secondsFlag } from '../args.js';
-import { commandPolicy, failOnFlag, HOST_INSTALL_FLAGS } from '../common-flags.js';
+import { commandPolicy, failOnFlag, HOST_INSTALL_FLAGS, sandboxRootWanted } from '../common-flags.js';
 import { EXIT_ALLOWED, EXIT_BLOCKED } from '../exit-codes.js';
 import { createProgressView } from '../progress-view.js';
 import { collectProvenance, type Provenance } from '../../provenance/index.js';
@@ -78,7 +78,7 @@ export async function installCommand(argv: string[], mode: 'install' | 'ci' = 'i
       policy: policyOf(policy),
       policyDigest: policy.digest,
       cache: values['no-cache'] ? null : new VerdictCache(),
-      sandboxRoot: values['sandbox-root'] === true,
+      sandboxRoot: sandboxRootWanted(values),
       onProgress: (ev) => progress.update(ev),
     });
   } finally {

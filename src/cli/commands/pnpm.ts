@@ -9,7 +9,7 @@ import { preparePnpmInstall, type PreparedPnpmInstall } from '../../pipeline/pnp
 import { policyOf } from '../../policy/index.js';
 import { collectProvenance } from '../../provenance/index.js';
 import { parseFlags, secondsFlag } from '../args.js';
-import { commandPolicy, failOnFlag, HOST_INSTALL_FLAGS } from '../common-flags.js';
+import { commandPolicy, failOnFlag, HOST_INSTALL_FLAGS, sandboxRootWanted } from '../common-flags.js';
 import { createProgressView } from '../progress-view.js';
 import { finishInstall } from './install.js';
 
@@ -83,7 +83,7 @@ export async function pnpmCommand(argv: string[]): Promise<number> {
       policy: policyOf(policy),
       policyDigest: policy.digest,
       cache: values['no-cache'] ? null : new VerdictCache(),
-      sandboxRoot: values['sandbox-root'] === true,
+      sandboxRoot: sandboxRootWanted(values),
       onProgress: (ev) => progress.update(ev),
     });
   } finally {
