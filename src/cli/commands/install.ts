@@ -206,14 +206,19 @@ function notInstalledMessage(prepared: PreparedInstall): string {
     lines.push(`  ${info.name}@${info.version} (${pkg.verdict}):`);
     for (const f of pkg.findings) lines.push(`    ${f.severity} ${f.rule}: ${f.message}`);
   }
-  lines.push('  to accept these after reviewing them, add to safe-install.config.yaml:');
-  lines.push('    acknowledge:');
-  for (const pkg of session.assessment.packages) {
-    if (pkg.verdict === 'allow') continue;
-    const info = infoAt.get(pkg.location);
-    if (!info) continue;
+  // The project itself (--sandbox-root) has no published tarball to pin an acknowledgment to.
+  const packages = session.assessment.packages.filter((pkg) => pkg.verdict !== 'allow' && pkg.location !== '' && infoAt.has(pkg.location));
+  if (packages.length > 0) {
+    lines.push('  to accept these after reviewing them, add to safe-install.config.yaml:');
+    lines.push('    acknowledge:');
+  }
+  for (const pkg of packages) {
+    const info = infoAt.get(pkg.location)!;
     const rules = [...new Set(pkg.findings.map((f) => f.rule))];
     lines.push(`      - { package: "${info.name}@${info.version}", integrity: "${info.integrity}", rules: [${rules.join(', ')}], reason: "<why>" }`);
+  }
+  if (session.assessment.packages.some((pkg) => pkg.verdict !== 'allow' && pkg.location === '')) {
+    lines.push("  the project's own scripts did this (--sandbox-root): read them before running them anywhere; trusted, they run on the host without --sandbox-root");
   }
   lines.push('  (allowed network destinations go under packages: { "<name>@<version>": { allowEgress: [host] } }; see docs/policy.md)');
   return lines.join('\n');
