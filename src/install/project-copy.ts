@@ -7,6 +7,7 @@
  * what may carry them is never copied (the decoy project plants a `.env` and a git repository in
  * their place), and nothing the project's scripts make at those paths comes back.
  */
+import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -42,8 +43,9 @@ export interface ProjectCopy {
  * @param fromStage paths relative to the project (files or folders) taken from the stage instead
  *   of the project: its install state and node_modules folders.
  * @param maxBytes the sandbox's project folder is a tmpfs of fixed size: larger projects are refused.
+ * @param systemTar false: node-tar even where GNU tar is (tests of the fallback).
  */
-export async function packProject(opts: { projectDir: string; stageDir: string; fromStage: string[]; dest: string; maxBytes: number }): Promise<ProjectCopy> {
+export async function packProject(opts: { projectDir: string; stageDir: string; fromStage: string[]; dest: string; maxBytes: number; systemTar?: boolean }): Promise<ProjectCopy> {
   const staged = new Set(opts.fromStage.map((p) => p.split(path.sep).join('/')));
   const leftOut: string[] = [];
   let bytes = 0;
@@ -72,19 +74,42 @@ export async function packProject(opts: { projectDir: string; stageDir: string; 
   };
   walk('');
   const fromStage = [...staged].filter((rel) => fs.existsSync(path.join(opts.stageDir, rel)));
-  const common = { portable: true, prefix: 'package' } as const;
-  // One file, two passes: the project's own files, then the stage's entries appended.
   const passes = [
-    { cwd: opts.projectDir, entries: own, noDirRecurse: true },
-    { cwd: opts.stageDir, entries: fromStage, noDirRecurse: false },
+    { cwd: opts.projectDir, entries: own, recurse: false },
+    { cwd: opts.stageDir, entries: fromStage, recurse: true },
   ].filter((p) => p.entries.length > 0);
   if (passes.length === 0) throw new SafeInstallError('E_INTERNAL', `nothing to lay out for the project ${opts.projectDir}`, 'this is a bug in safe-install; please report it');
-  for (const [i, pass] of passes.entries()) {
-    const options = { ...common, cwd: pass.cwd, file: opts.dest, noDirRecurse: pass.noDirRecurse };
-    if (i === 0) await tar.c(options, pass.entries);
-    else await tar.r(options, pass.entries);
+  // One file, two passes: the project's own files, then the stage's entries appended.
+  if (opts.systemTar === false || !packWithGnuTar(opts.dest, passes)) {
+    fs.rmSync(opts.dest, { force: true });
+    for (const [i, pass] of passes.entries()) {
+      const options = { portable: true, prefix: 'package', cwd: pass.cwd, file: opts.dest, noDirRecurse: !pass.recurse };
+      if (i === 0) await tar.c(options, pass.entries);
+      else await tar.r(options, pass.entries);
+    }
   }
   const hash = crypto.createHash('sha512');
   await pipeline(fs.createReadStream(opts.dest), hash);
   return { file: opts.dest, integrity: `sha512-${hash.digest('base64')}`, leftOut: leftOut.sort() };
+}
+
+let gnuTar: boolean | undefined;
+
+/**
+ * GNU tar, where there is one, packs a node_modules tree about ten times faster than node-tar
+ * (0.1 s against 1.5 s for 60 MB): the `package/` prefix goes on member names and hard link
+ * targets, not on symlink targets (the `S` flag). False when it is not there or fails.
+ */
+function packWithGnuTar(dest: string, passes: { cwd: string; entries: string[]; recurse: boolean }[]): boolean {
+  gnuTar ??= /GNU tar/.test(spawnSync('tar', ['--version'], { encoding: 'utf8' }).stdout ?? '');
+  if (!gnuTar) return false;
+  for (const [i, pass] of passes.entries()) {
+    const r = spawnSync(
+      'tar',
+      [i === 0 ? '-c' : '-r', '-f', dest, '--transform', 's,^,package/,S', '--owner=0', '--group=0', '--numeric-owner', ...(pass.recurse ? [] : ['--no-recursion']), '-C', pass.cwd, '--null', '-T', '-'],
+      { input: pass.entries.map((e) => `${e}\0`).join(''), encoding: 'utf8' },
+    );
+    if (r.status !== 0) return false;
+  }
+  return true;
 }

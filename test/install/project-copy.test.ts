@@ -29,7 +29,8 @@ async function entriesOf(file: string): Promise<Map<string, string>> {
     onReadEntry: (entry) => {
       const chunks: Buffer[] = [];
       entry.on('data', (c: Buffer) => chunks.push(c));
-      entry.on('end', () => out.set(entry.path, Buffer.concat(chunks).toString('utf8')));
+      // A link shows as `-> target`.
+      entry.on('end', () => out.set(entry.path, entry.type === 'SymbolicLink' ? `-> ${entry.linkpath}` : Buffer.concat(chunks).toString('utf8')));
     },
   });
   return out;
@@ -47,9 +48,9 @@ describe('neverCopied', () => {
 });
 
 describe('packProject', () => {
-  test('the project\'s own files, minus what may hold secrets, plus the stage\'s install state and node_modules', async () => {
-    const project = path.join(tmp, 'proj');
-    const stage = path.join(tmp, 'stage');
+  for (const systemTar of [true, false]) test(`the project's own files, minus what may hold secrets, plus the stage's install state and node_modules (${systemTar ? 'GNU tar' : 'node-tar'})`, async () => {
+    const project = path.join(tmp, `proj-${systemTar}`);
+    const stage = path.join(tmp, `stage-${systemTar}`);
     write(path.join(project, 'package.json'), '{"name":"old"}');
     write(path.join(project, 'src', 'index.ts'), 'export {}');
     write(path.join(project, '.env'), 'TOKEN=real');
@@ -70,8 +71,9 @@ describe('packProject', () => {
       projectDir: project,
       stageDir: stage,
       fromStage: ['package.json', 'package-lock.json', 'npm-shrinkwrap.json', 'packages/app/package.json', 'node_modules', 'packages/app/node_modules'],
-      dest: path.join(tmp, 'project.tar'),
+      dest: path.join(tmp, `project-${systemTar}.tar`),
       maxBytes: 1024 ** 2,
+      systemTar,
     });
     assert.match(copy.integrity, /^sha512-/);
     assert.deepEqual(copy.leftOut, ['.env', '.git', 'config/.env.local']);
@@ -92,6 +94,7 @@ describe('packProject', () => {
     assert.equal(entries.get('package/node_modules/dep/index.js'), 'new tree');
     assert.ok(entries.has('package/empty/'), 'an empty folder is part of the project');
     assert.ok(entries.has('package/config/'), 'the folder is, its secret is not');
+    assert.equal(entries.get('package/node_modules/app'), '-> ../packages/app', 'the workspace link stays a link, its target unprefixed');
   });
 
   test('a project larger than the sandbox can hold is refused with a hint', async () => {
