@@ -45,7 +45,7 @@ const mutations: Record<string, (doc: any) => void> = {
     delete doc.packages[0].integrity;
   },
   'an unknown file operation': (doc) => (doc.packages[0].session.files[0].op = 'sniff'),
-  'an unknown lifecycle event in scripts': (doc) => (doc.packages[0].scripts.prepare = 'tsc'),
+  'an unknown lifecycle event in scripts': (doc) => (doc.packages[0].scripts.prepack = 'tsc'),
   'a string time': (doc) => (doc.startedAt = '2024-01-01'),
   'a process without argv': (doc) => delete doc.packages[0].session.processes[0].argv,
 };
