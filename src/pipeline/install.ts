@@ -14,7 +14,7 @@ import path from 'node:path';
 import { SafeInstallError } from '../errors/index.js';
 import { VerdictCache, type ScriptFacts } from '../cache/index.js';
 import { landOutputs } from '../install/outputs.js';
-import { NPM_OWN_SCRIPTS, runOwnScripts } from '../install/own-scripts.js';
+import { NPM_OWN_SCRIPTS, projectScripts as projectScriptsOf, runOwnScripts, workspaceScripts as workspaceScriptsOf, type OwnScript } from '../install/own-scripts.js';
 import { commitStage, discardStage, STATE_FILES, testPause } from '../install/stage.js';
 import { workspaceFolders } from '../install/workspaces.js';
 import { readNpmSettings } from '../install/npmrc.js';
@@ -35,7 +35,7 @@ import type { PackageInfo, SessionChain } from '../session/types.js';
 import type { ProgressListener } from './progress.js';
 import { assertBuildsBack, cachedBuilds, rememberAllowed, sandboxBuilds } from './builds.js';
 import { prepareStaged, type StagedWork } from './staged.js';
-import { layOutProject, projectEventsRun, type ProjectInSandbox } from './project-scripts.js';
+import { layOutProject, projectScriptsRun, type ProjectInSandbox } from './project-scripts.js';
 
 
 export interface InstallOptions {
@@ -95,6 +95,8 @@ export interface PreparedInstall {
 export interface AppliedInstall {
   /** The project's own lifecycle events that ran, in order. */
   rootScripts: string[];
+  /** Its workspaces' scripts that ran (npm runs them on every install, before the project's), in order. */
+  workspaceScripts?: OwnScript[];
   /** Where they ran: on the host through npm, or in the sandbox (`--sandbox-root`). */
   rootScriptsIn: 'host' | 'sandbox';
   /**
@@ -221,10 +223,14 @@ async function prepareInStage(opts: InstallOptions, { stage, workDir, releaseSta
   const { image, hits, toSandbox } = await cachedBuilds(scripted, (nodes) => withDependencies(nodes) as Set<ProjectNode>, { cache: opts.cache, policyDigest: opts.policyDigest, baseImage: opts.baseImage, onProgress: progress });
 
   // npm runs the project's own scripts for `npm install` without package names, and `npm ci`,
-  // unless the user's npm settings say ignore-scripts.
-  const runsProjectScripts = opts.specs.length === 0 && settings.options.ignoreScripts !== true;
-  const projectScripts = installScripts(ideal.package, fs.existsSync(path.join(stage.projectDir, 'binding.gyp')), '');
-  const projectInSandbox = opts.sandboxRoot === true && runsProjectScripts && Object.keys(projectScripts.scripts).length > 0;
+  // and its workspaces' scripts on every install, unless the user's settings say ignore-scripts.
+  const ignoreScripts = settings.options.ignoreScripts === true;
+  const runsProjectScripts = opts.specs.length === 0 && !ignoreScripts;
+  const projectScripts = runsProjectScripts ? installScripts(ideal.package, fs.existsSync(path.join(stage.projectDir, 'binding.gyp')), '') : { scripts: {}, implicitNodeGyp: false };
+  // From the ideal tree: arborist may be rewriting the stage's workspace manifests right now.
+  const workspaceNodes = [...ideal.inventory.values()].filter((n) => (n as ProjectNode).isWorkspace && !n.isLink);
+  const wsScripts = ignoreScripts ? [] : workspaceScriptsOf(stage.projectDir, workspaceNodes.map((n) => ({ dir: n.location, manifest: n.package })));
+  const projectInSandbox = opts.sandboxRoot === true && (Object.keys(projectScripts.scripts).length > 0 || wsScripts.length > 0);
   let project: ProjectInSandbox | null = null;
   let packages: PackageInfo[] = [];
   if (projectInSandbox) {
@@ -235,7 +241,7 @@ async function prepareInStage(opts: InstallOptions, { stage, workDir, releaseSta
     for (const [node, hit] of hits) {
       await landOutputs(path.join(stage.dir, node.location), hit.outputs, hit.verdict.removed, `${node.packageName}@${node.version}`);
     }
-    project = await layOutProject({ stage, workDir, fromStage: stagedPaths, manifest: ideal.package, scripts: projectScripts, onProgress: progress });
+    project = await layOutProject({ stage, workDir, fromStage: stagedPaths, manifest: ideal.package, scripts: { ...projectScripts, workspaceScripts: wsScripts }, onProgress: progress });
     packages = [project.info, ...installedPackages(ideal, req.omit, new Map(toSandbox.map((n) => [n as TreeNode, facts.get(n)!])))];
   } else if (toSandbox.length > 0) {
     const layout = [...withDependencies(toSandbox)];
@@ -297,11 +303,14 @@ async function prepareInStage(opts: InstallOptions, { stage, workDir, releaseSta
       // What the project's scripts made in its folder lands with the commit, under its journal;
       // never at a path that held a decoy in the sandbox.
       const notLanded = await commitStage(stage, outputs.get(''));
-      return { rootScripts: projectEventsRun(builds.session.chain), rootScriptsIn: 'sandbox', project: { leftOut: project.copy.leftOut, notLanded } };
+      return { ...projectScriptsRun(builds.session.chain), rootScriptsIn: 'sandbox', project: { leftOut: project.copy.leftOut, notLanded } };
     }
     await commitStage(stage);
-    const rootScripts = runsProjectScripts && !opts.sandboxRoot ? await runOwnScripts(stage.projectDir, NPM_OWN_SCRIPTS(PROJECT_LIFECYCLE_EVENTS), applyOpts.rootScriptsStdio ?? 'inherit') : [];
-    return { rootScripts, rootScriptsIn: 'host' };
+    if (opts.sandboxRoot) return { rootScripts: [], workspaceScripts: [], rootScriptsIn: 'host' };
+    // An implicit node-gyp build has no script `npm run` could name: not run here (see README).
+    const steps = [...wsScripts.filter((w) => !w.implicit).map((w) => ({ dir: w.dir, event: w.event })), ...(runsProjectScripts ? projectScriptsOf(stage.projectDir, PROJECT_LIFECYCLE_EVENTS) : [])];
+    const ran = await runOwnScripts(stage.projectDir, steps, NPM_OWN_SCRIPTS, applyOpts.rootScriptsStdio ?? 'inherit');
+    return { rootScripts: ran.filter((s) => s.dir === '').map((s) => s.event), workspaceScripts: ran.filter((s) => s.dir !== ''), rootScriptsIn: 'host' };
   };
 
   return {

@@ -18,7 +18,7 @@ import * as tar from 'tar';
 import { SafeInstallError } from '../errors/index.js';
 import { VerdictCache, type ScriptFacts } from '../cache/index.js';
 import { landOutputs } from '../install/outputs.js';
-import { PNPM_OWN_SCRIPTS, runOwnScripts } from '../install/own-scripts.js';
+import { pnpmOwnScripts, projectScripts as projectScriptsOf, runOwnScripts } from '../install/own-scripts.js';
 import { commitStage, discardStage, testPause } from '../install/stage.js';
 import { readNpmSettings } from '../install/npmrc.js';
 import { findPnpm, type PnpmBinary } from '../pnpm/binary.js';
@@ -36,7 +36,7 @@ import type { AppliedInstall, PreparedInstall } from './install.js';
 import type { ProgressListener } from './progress.js';
 import { assertBuildsBack, cachedBuilds, rememberAllowed, sandboxBuilds } from './builds.js';
 import { prepareStaged, type StagedWork } from './staged.js';
-import { layOutProject, projectEventsRun, type ProjectInSandbox } from './project-scripts.js';
+import { layOutProject, projectScriptsRun, type ProjectInSandbox } from './project-scripts.js';
 
 /** Lifecycle events pnpm runs for the workspace's own projects after installing, in its order. */
 const PROJECT_EVENTS = ['preinstall', 'install', 'postinstall', 'preprepare', 'prepare', 'postprepare'] as const;
@@ -300,11 +300,11 @@ async function prepareInStage(opts: PnpmInstallOptions, pnpm: PnpmBinary, { stag
     releaseStage();
     if (project) {
       const notLanded = await commitStage(stage, builds.outputs.get(''));
-      return { rootScripts: projectEventsRun(builds.session.chain), rootScriptsIn: 'sandbox', project: { leftOut: project.copy.leftOut, notLanded } };
+      return { rootScripts: projectScriptsRun(builds.session.chain).rootScripts, rootScriptsIn: 'sandbox', project: { leftOut: project.copy.leftOut, notLanded } };
     }
     await commitStage(stage);
-    const rootScripts = opts.command === 'install' && !opts.sandboxRoot ? await runOwnScripts(stage.projectDir, PNPM_OWN_SCRIPTS(pnpm.file, PROJECT_EVENTS), applyOpts.rootScriptsStdio ?? 'inherit') : [];
-    return { rootScripts, rootScriptsIn: 'host' };
+    const ran = opts.command === 'install' && !opts.sandboxRoot ? await runOwnScripts(stage.projectDir, projectScriptsOf(stage.projectDir, PROJECT_EVENTS), pnpmOwnScripts(pnpm.file), applyOpts.rootScriptsStdio ?? 'inherit') : [];
+    return { rootScripts: ran.map((s) => s.event), rootScriptsIn: 'host' };
   };
 
   return {

@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { packProject, type ProjectCopy } from '../install/project-copy.js';
+import type { OwnScript } from '../install/own-scripts.js';
 import type { Stage } from '../install/stage.js';
 import type { PackageInfo, SessionChain } from '../session/types.js';
 import type { ProgressListener } from './progress.js';
@@ -28,7 +29,7 @@ export async function layOutProject(opts: {
   workDir: string;
   fromStage: string[];
   manifest: Record<string, unknown>;
-  scripts: Pick<PackageInfo, 'scripts' | 'implicitNodeGyp'>;
+  scripts: Pick<PackageInfo, 'scripts' | 'implicitNodeGyp' | 'workspaceScripts'>;
   onProgress: ProgressListener;
 }): Promise<ProjectInSandbox> {
   opts.onProgress({ stage: 'sandbox', message: 'packing the project and its installed tree for its own scripts' });
@@ -49,7 +50,12 @@ export async function layOutProject(opts: {
   };
 }
 
-/** The project's events that ran in the session, in order. */
-export function projectEventsRun(chain: SessionChain): string[] {
-  return chain.packages.find((p) => p.info.location === '')?.session.scripts.map((s) => s.event) ?? [];
+/** What ran in the session of the project's own: its events, and its workspaces' (by folder), in order. */
+export function projectScriptsRun(chain: SessionChain): { rootScripts: string[]; workspaceScripts: OwnScript[] } {
+  const scripts = chain.packages.find((p) => p.info.location === '')?.session.scripts ?? [];
+  const dirOf = (cwd: string): string => path.posix.relative(chain.projectDir, cwd);
+  return {
+    rootScripts: scripts.filter((s) => dirOf(s.cwd) === '').map((s) => s.event),
+    workspaceScripts: scripts.filter((s) => dirOf(s.cwd) !== '').map((s) => ({ dir: dirOf(s.cwd), event: s.event })),
+  };
 }

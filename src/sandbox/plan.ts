@@ -1,8 +1,8 @@
 /** Turns the resolved tree into the runner's plan: which scripts run, in npm's order, with what. */
 import path from 'node:path';
 import type { EventIds } from '../session/ids.js';
-import { LIFECYCLE_EVENTS, PROJECT_LIFECYCLE_EVENTS, lifecycleEventsOf, type PackageInfo } from '../session/types.js';
-import type { PlannedPackage, RunPlan } from './protocol.js';
+import { LIFECYCLE_EVENTS, PROJECT_LIFECYCLE_EVENTS, WORKSPACE_LIFECYCLE_EVENTS, lifecycleEventsOf, type PackageInfo } from '../session/types.js';
+import type { PlannedPackage, PlannedScript, RunPlan } from './protocol.js';
 import { SANDBOX_HOME, SANDBOX_NODE_PREFIX, SANDBOX_PROJECT_DIR, SANDBOX_USER } from './layout.js';
 import { straceArgs } from './tracer.js';
 
@@ -80,21 +80,36 @@ export function buildPlan(
       version: pkg.version,
       location: pkg.location,
       ...(file !== undefined ? { tarball: file } : {}),
-      scripts: lifecycleEventsOf(pkg.location).filter((event) => pkg.scripts[event] !== undefined).map((event) => ({
-        id: ids.next('s'),
-        event,
-        command: pkg.scripts[event]!,
-        implicit: event === 'install' && pkg.implicitNodeGyp,
-      })),
+      scripts: [
+        ...lifecycleEventsOf(pkg.location).filter((event) => pkg.scripts[event] !== undefined).map((event) => ({
+          id: ids.next('s'),
+          event,
+          command: pkg.scripts[event]!,
+          implicit: event === 'install' && pkg.implicitNodeGyp,
+        })),
+        ...(pkg.workspaceScripts ?? []).map((w) => ({
+          id: ids.next('s'),
+          event: w.event,
+          command: w.command,
+          implicit: w.implicit,
+          workspace: { dir: w.dir, name: w.name, version: w.version },
+        })),
+      ],
     };
   });
-  // npm (arborist's rebuild) runs each event for the whole tree before the next event; the
+  // npm (arborist's rebuild) runs each event for the whole tree before the next event, then
+  // the same for the workspaces (links, with prepare before install), in folder order; the
   // project's own events come after all of that (npm's install command runs them after reify).
   const dependencies = planned.filter((pkg) => pkg.location !== '');
   const project = planned.filter((pkg) => pkg.location === '');
-  const idsOf = (pkgs: PlannedPackage[], events: readonly string[]): string[] =>
-    events.flatMap((event) => pkgs.flatMap((pkg) => pkg.scripts.filter((s) => s.event === event).map((s) => s.id)));
-  const order = [...idsOf(dependencies, LIFECYCLE_EVENTS), ...idsOf(project, PROJECT_LIFECYCLE_EVENTS)];
+  const idsOf = (scripts: PlannedScript[], events: readonly string[]): string[] => events.flatMap((event) => scripts.filter((s) => s.event === event).map((s) => s.id));
+  const projectScripts = project.flatMap((pkg) => pkg.scripts);
+  const workspaceScripts = projectScripts.filter((s) => s.workspace).sort((a, b) => (a.workspace!.dir < b.workspace!.dir ? -1 : a.workspace!.dir > b.workspace!.dir ? 1 : 0));
+  const order = [
+    ...idsOf(dependencies.flatMap((pkg) => pkg.scripts), LIFECYCLE_EVENTS),
+    ...idsOf(workspaceScripts, WORKSPACE_LIFECYCLE_EVENTS),
+    ...idsOf(projectScripts.filter((s) => !s.workspace), PROJECT_LIFECYCLE_EVENTS),
+  ];
   return {
     tarballs,
     plan: {

@@ -17,6 +17,8 @@ export interface PlannedScript {
   event: LifecycleEvent;
   command: string;
   implicit: boolean;
+  /** A script of one of the project's workspaces: run in that folder (relative to the project), as that package. */
+  workspace?: { dir: string; name: string; version: string };
 }
 
 export interface PlannedPackage {

@@ -51,7 +51,8 @@ export function buildChain(input: BuildChainInput): SessionChain {
         event: entry.script.event,
         command: entry.script.command,
         implicit: entry.script.implicit,
-        cwd: packageDir,
+        // A workspace's script runs in its folder, as the project's.
+        cwd: entry.script.workspace ? `${packageDir}/${entry.script.workspace.dir}`.replace(/\/+/g, '/') : packageDir,
       };
       if (!result) {
         const why = errors.find((e) => e.scriptId === id)?.message ?? errors[0]?.message ?? 'the sandbox ended before this script ran';

@@ -17,6 +17,24 @@ export const LIFECYCLE_EVENTS = ['preinstall', 'install', 'postinstall'] as cons
 export const PROJECT_LIFECYCLE_EVENTS = ['preinstall', 'install', 'postinstall', 'prepublish', 'preprepare', 'prepare', 'postprepare'] as const;
 export type LifecycleEvent = (typeof PROJECT_LIFECYCLE_EVENTS)[number];
 
+/**
+ * What npm runs for each of the project's workspaces on every install (arborist's rebuild of the
+ * links from the root), in this order: after every dependency's scripts, before the project's own.
+ */
+export const WORKSPACE_LIFECYCLE_EVENTS = ['preinstall', 'prepare', 'install', 'postinstall'] as const;
+
+/** A script of one of the project's npm workspaces: the project's own code, run in that folder. */
+export interface WorkspaceScript {
+  /** The workspace's folder, relative to the project. */
+  dir: string;
+  name: string;
+  version: string;
+  event: LifecycleEvent;
+  command: string;
+  /** `install` is npm's implicit `node-gyp rebuild`. */
+  implicit: boolean;
+}
+
 /** The events a package at `location` runs at install time: the project's own, or a dependency's. */
 export function lifecycleEventsOf(location: string): readonly LifecycleEvent[] {
   return location === '' ? PROJECT_LIFECYCLE_EVENTS : LIFECYCLE_EVENTS;
@@ -39,6 +57,11 @@ export interface PackageInfo {
   scripts: Partial<Record<LifecycleEvent, string>>;
   /** True when `install` is npm's implicit `node-gyp rebuild` (binding.gyp, no install/preinstall script). */
   implicitNodeGyp: boolean;
+  /**
+   * The project only (location `''`, `--sandbox-root`): its workspaces' scripts, which run as the
+   * project's (its folder is theirs), each in its workspace's folder.
+   */
+  workspaceScripts?: WorkspaceScript[];
   /**
    * The install-time scripts of the version published before this one, computed the same way as
    * `scripts`; null when there is none (a first release), absent when it was not looked up.

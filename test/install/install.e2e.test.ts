@@ -82,13 +82,15 @@ function projectHash(dir: string): string {
 }
 
 /** npm itself, as the reference. Async: the local registry answers from this very process. */
-async function npmInstallIgnoreScripts(dir: string, args: string[]): Promise<void> {
-  const child = spawn('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--registry', registry.url, ...args], { cwd: dir, env: baseEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
+async function npmInstall(dir: string, args: string[], opts: { scripts: boolean }): Promise<void> {
+  const child = spawn('npm', ['install', ...(opts.scripts ? [] : ['--ignore-scripts']), '--no-audit', '--no-fund', '--registry', registry.url, ...args], { cwd: dir, env: baseEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   assert.equal(code, 0, stderr);
 }
+
+const npmInstallIgnoreScripts = (dir: string, args: string[]): Promise<void> => npmInstall(dir, args, { scripts: false });
 
 interface InstallJson {
   verdict: string;
@@ -131,6 +133,53 @@ describe('safe-install install', () => {
     assert.equal(install.rootScriptsIn, 'host');
     // `npm run install` alone would run preinstall and postinstall a second time.
     assert.equal(fs.readFileSync(path.join(dir, 'events.log'), 'utf8'), events.map((e) => `${e}\n`).join(''));
+  });
+
+  test('npm workspaces: the workspaces\' scripts run too, in npm\'s order, before the project\'s; on the host, or all in the sandbox', async () => {
+    // Each script appends its package and event to events.log at the project root (INIT_CWD).
+    const log = (who: string, event: string) => `node -e "require('fs').appendFileSync(process.env.INIT_CWD + '/events.log', '${who}-${event}\\n')"`;
+    const make = (label: string): string => {
+      const dir = project(label, { workspaces: ['packages/*'], scripts: { postinstall: log('root', 'postinstall'), prepare: log('root', 'prepare') }, dependencies: { '@fixtures/no-scripts': '1.0.0' } });
+      const workspaces: [string, string[], Record<string, string>][] = [
+        ['a', ['preinstall', 'postinstall', 'prepare'], { b: '1.0.0' }],
+        ['b', ['postinstall', 'prepare'], {}],
+      ];
+      for (const [name, events, deps] of workspaces) {
+        fs.mkdirSync(path.join(dir, 'packages', name), { recursive: true });
+        const scripts = Object.fromEntries(events.map((e) => [e, log(name, e)]));
+        // b's prepare builds into its own folder, as a TypeScript workspace would.
+        if (name === 'b') scripts.prepare = `${scripts.prepare} && node -e "require('fs').mkdirSync('dist'); require('fs').writeFileSync('dist/index.js', 'built')"`;
+        fs.writeFileSync(path.join(dir, 'packages', name, 'package.json'), `${JSON.stringify({ name, version: '1.0.0', scripts, dependencies: deps }, null, 2)}\n`);
+      }
+      return dir;
+    };
+    const ref = make('ws-scripts-ref');
+    await npmInstall(ref, [], { scripts: true });
+    const npmOrder = fs.readFileSync(path.join(ref, 'events.log'), 'utf8');
+    assert.match(npmOrder, /^a-preinstall\na-prepare\nb-prepare\n/, 'npm itself: workspaces first, prepare before postinstall');
+
+    const host = make('ws-scripts-host');
+    const r = await run(host, ['install', '--registry', registry.url, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const install = (JSON.parse(r.stdout) as { install: { rootScripts: string[]; workspaceScripts: { dir: string; event: string }[] } }).install;
+    assert.equal(fs.readFileSync(path.join(host, 'events.log'), 'utf8'), npmOrder);
+    assert.deepEqual(install.rootScripts, ['postinstall', 'prepare']);
+    assert.deepEqual(install.workspaceScripts.map((w) => `${w.dir}:${w.event}`), ['packages/a:preinstall', 'packages/a:prepare', 'packages/b:prepare', 'packages/a:postinstall', 'packages/b:postinstall']);
+    assert.equal(fs.readFileSync(path.join(host, 'packages', 'b', 'dist', 'index.js'), 'utf8'), 'built');
+
+    const sandboxed = make('ws-scripts-sandbox');
+    const s = await run(sandboxed, ['install', '--registry', registry.url, '--json', '--sandbox-root']);
+    assert.equal(s.code, 0, s.stderr);
+    const report = JSON.parse(s.stdout) as { verdict: string; install: { rootScripts: string[]; rootScriptsIn: string; workspaceScripts: { dir: string; event: string }[] }; packages: { location: string; session: { scripts: { cwd: string }[] } }[] };
+    assert.equal(report.verdict, 'allow');
+    assert.equal(report.install.rootScriptsIn, 'sandbox');
+    assert.deepEqual(report.install.workspaceScripts, install.workspaceScripts);
+    assert.deepEqual(report.install.rootScripts, ['postinstall', 'prepare']);
+    // All of it ran in the sandbox, as the project's: the log it wrote there is npm's order.
+    assert.equal(fs.readFileSync(path.join(sandboxed, 'events.log'), 'utf8'), npmOrder);
+    assert.equal(fs.readFileSync(path.join(sandboxed, 'packages', 'b', 'dist', 'index.js'), 'utf8'), 'built');
+    const own = report.packages.find((p) => p.location === '')!;
+    assert.ok(own.session.scripts.some((sc) => /\/packages\/b$/.test(sc.cwd)), 'b\'s scripts ran in its folder');
   });
 
   test('--sandbox-root: the project\'s prepare runs in the sandbox on the whole built tree; its outputs land, secrets never go in or come back', async () => {

@@ -145,6 +145,7 @@ export async function finishInstall(prepared: PreparedInstall, flags: FinishFlag
   report.install.installed = true;
   report.install.rootScripts = applied.rootScripts;
   report.install.rootScriptsIn = applied.rootScriptsIn;
+  if (applied.workspaceScripts) report.install.workspaceScripts = applied.workspaceScripts;
   if (applied.project) report.install.project = applied.project;
   if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else if (values.quiet !== true) for (const line of projectNotes(applied)) process.stderr.write(`${line}\n`);
@@ -160,14 +161,16 @@ interface InstallSection {
   containerStarted: boolean;
   rootScripts: string[];
   rootScriptsIn?: AppliedInstall['rootScriptsIn'];
+  workspaceScripts?: AppliedInstall['workspaceScripts'];
   project?: AppliedInstall['project'];
 }
 
 /** With --sandbox-root: what of the project's scripts' work stayed in the sandbox. */
 function projectNotes(applied: AppliedInstall): string[] {
   if (!applied.project) return [];
-  const scripts = applied.rootScripts.length === 1 ? `script (${applied.rootScripts[0]}) ran` : `scripts (${applied.rootScripts.join(', ')}) ran`;
-  const lines = [`safe-install: the project's own ${scripts} in the sandbox; what ${applied.rootScripts.length === 1 ? 'it' : 'they'} made in the project folder was copied in`];
+  const names = [...(applied.workspaceScripts ?? []).map((w) => `${w.dir} ${w.event}`), ...applied.rootScripts];
+  const scripts = names.length === 1 ? `script (${names[0]}) ran` : `scripts (${names.join(', ')}) ran`;
+  const lines = [`safe-install: the project's own ${scripts} in the sandbox; what ${names.length === 1 ? 'it' : 'they'} made in the project folder was copied in`];
   if (applied.project.notLanded.length > 0) {
     lines.push(`safe-install: not copied in (secrets and git metadata stay on the host as they were): ${applied.project.notLanded.slice(0, 10).join(', ')}${applied.project.notLanded.length > 10 ? ', ...' : ''}`);
   }

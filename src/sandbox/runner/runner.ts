@@ -165,8 +165,8 @@ function scriptEnv(plan: RunPlan, pkg: PlannedPackage, script: PlannedScript, pk
     npm_command: 'install',
     npm_lifecycle_event: script.event,
     npm_lifecycle_script: script.command,
-    npm_package_name: pkg.name,
-    npm_package_version: pkg.version,
+    npm_package_name: script.workspace?.name ?? pkg.name,
+    npm_package_version: script.workspace?.version ?? pkg.version,
     npm_package_json: path.join(pkgDir, 'package.json'),
   };
 }
@@ -317,7 +317,7 @@ function cpuTicks(pid: number): number | null {
 }
 
 function runScript(plan: RunPlan, pkg: PlannedPackage, script: PlannedScript): Promise<void> {
-  const pkgDir = path.join(plan.projectDir, pkg.location);
+  const pkgDir = path.join(plan.projectDir, pkg.location, script.workspace?.dir ?? '');
   const { limits } = plan;
   const startedAt = now();
   emit({ type: 'script-start', id: script.id, cwd: pkgDir, time: startedAt });
