@@ -12,9 +12,9 @@ import crypto from 'node:crypto';
 import type { BehaviourDiff } from '../diff/types.js';
 import { hasNewBehaviour } from '../diff/behaviour.js';
 import type { ConnectionEvent, DnsEvent, FileEvent, ProcessEvent } from '../session/types.js';
-import { PROJECT_LIFECYCLE_EVENTS } from '../session/types.js';
 import { bySeverity, verdictRank } from '../rules/verdict.js';
 import { destinationOf } from '../rules/egress.js';
+import { relativeInside, sandboxPathsFor } from '../rules/paths.js';
 import { escapeHtml as h } from './escape.js';
 import type { JsonReport, JsonReportPackage } from './json.js';
 import { RULE_DESCRIPTIONS } from './rule-docs.js';
@@ -144,32 +144,33 @@ function renderPackage(pkg: JsonReportPackage, index: number, report: JsonReport
   if (pkg.session.scripts.length > 0) {
     out.push(`<div><button type="button" data-toggle="open" data-scope="#${scope}">expand all</button><button type="button" data-toggle="close" data-scope="#${scope}">collapse all</button></div>`);
   }
-  for (const event of PROJECT_LIFECYCLE_EVENTS) {
-    for (const script of pkg.session.scripts.filter((s) => s.event === event)) {
-      const status = script.outcome === 'ok' || script.outcome === 'failed' ? `exit ${script.exitCode ?? script.signal ?? '?'}` : script.outcome;
-      out.push(`<details open class="script${cited.has(script.id) ? ' cited' : ''}" id="${anchor(index, script.id)}"><summary><strong>${h(event)}</strong>: <code>${h(script.command)}</code> <span class="dim">(${h(status)}, ${(script.endedAt - script.startedAt).toFixed(2)} s)</span></summary>`);
-      const procs = pkg.session.processes.filter((p) => p.scriptId === script.id);
-      const known = new Set(procs.map((p) => p.id));
-      const kids = new Map<string | null, ProcessEvent[]>();
-      for (const p of procs) {
-        const parent = p.parentId !== null && known.has(p.parentId) ? p.parentId : null;
-        kids.set(parent, [...(kids.get(parent) ?? []), p]);
-      }
-      const renderProc = (p: ProcessEvent): string => {
-        const evs = [
-          ...pkg.session.files.filter((e) => e.processId === p.id && cited.has(e.id)).map((e) => fileText(e) + ' ' + evLink(index, e.id)),
-          ...pkg.session.connections.filter((e) => e.processId === p.id).map((e) => h(connText(e)) + ' ' + evLink(index, e.id)),
-          ...pkg.session.dns.filter((e) => e.processId === p.id).map((e) => dnsText(e) + ' ' + evLink(index, e.id)),
-        ];
-        const fileCount = pkg.session.files.filter((e) => e.processId === p.id).length;
-        const extra = fileCount > 0 ? `<li class="dim">${fileCount} file event${fileCount === 1 ? '' : 's'} in the timeline</li>` : '';
-        const children = (kids.get(p.id) ?? []).map(renderProc).join('');
-        const flags = [p.outlivedScript ? 'outlived its script' : '', p.detached ? 'detached' : '', p.killedBySandbox ? 'killed by the sandbox' : ''].filter(Boolean).join(', ');
-        return `<details open class="proc${cited.has(p.id) ? ' cited' : ''}" id="${anchor(index, p.id)}"><summary class="proc">${h(p.argv.join(' ') || p.exe || '?')} <span class="dim">${h(p.id)} · pid ${p.pid}${p.exitCode !== null ? ` · exit ${p.exitCode}` : ''}${flags ? ` · ${h(flags)}` : ''}</span></summary><ul class="evs">${evs.map((e) => `<li>${e}</li>`).join('')}${extra}</ul>${children}</details>`;
-      };
-      out.push((kids.get(null) ?? []).map(renderProc).join(''));
-      out.push('</details>');
+  // In the order they ran; a workspace's script (the project's, --sandbox-root) names its folder.
+  const ownDir = sandboxPathsFor(report.sandbox.projectDir, pkg.location).packageDir;
+  for (const script of pkg.session.scripts) {
+    const event = [relativeInside(script.cwd, ownDir), script.event].filter(Boolean).join(' ');
+    const status = script.outcome === 'ok' || script.outcome === 'failed' ? `exit ${script.exitCode ?? script.signal ?? '?'}` : script.outcome;
+    out.push(`<details open class="script${cited.has(script.id) ? ' cited' : ''}" id="${anchor(index, script.id)}"><summary><strong>${h(event)}</strong>: <code>${h(script.command)}</code> <span class="dim">(${h(status)}, ${(script.endedAt - script.startedAt).toFixed(2)} s)</span></summary>`);
+    const procs = pkg.session.processes.filter((p) => p.scriptId === script.id);
+    const known = new Set(procs.map((p) => p.id));
+    const kids = new Map<string | null, ProcessEvent[]>();
+    for (const p of procs) {
+      const parent = p.parentId !== null && known.has(p.parentId) ? p.parentId : null;
+      kids.set(parent, [...(kids.get(parent) ?? []), p]);
     }
+    const renderProc = (p: ProcessEvent): string => {
+      const evs = [
+        ...pkg.session.files.filter((e) => e.processId === p.id && cited.has(e.id)).map((e) => fileText(e) + ' ' + evLink(index, e.id)),
+        ...pkg.session.connections.filter((e) => e.processId === p.id).map((e) => h(connText(e)) + ' ' + evLink(index, e.id)),
+        ...pkg.session.dns.filter((e) => e.processId === p.id).map((e) => dnsText(e) + ' ' + evLink(index, e.id)),
+      ];
+      const fileCount = pkg.session.files.filter((e) => e.processId === p.id).length;
+      const extra = fileCount > 0 ? `<li class="dim">${fileCount} file event${fileCount === 1 ? '' : 's'} in the timeline</li>` : '';
+      const children = (kids.get(p.id) ?? []).map(renderProc).join('');
+      const flags = [p.outlivedScript ? 'outlived its script' : '', p.detached ? 'detached' : '', p.killedBySandbox ? 'killed by the sandbox' : ''].filter(Boolean).join(', ');
+      return `<details open class="proc${cited.has(p.id) ? ' cited' : ''}" id="${anchor(index, p.id)}"><summary class="proc">${h(p.argv.join(' ') || p.exe || '?')} <span class="dim">${h(p.id)} · pid ${p.pid}${p.exitCode !== null ? ` · exit ${p.exitCode}` : ''}${flags ? ` · ${h(flags)}` : ''}</span></summary><ul class="evs">${evs.map((e) => `<li>${e}</li>`).join('')}${extra}</ul>${children}</details>`;
+    };
+    out.push((kids.get(null) ?? []).map(renderProc).join(''));
+    out.push('</details>');
   }
   // Timeline of file and network events.
   type Row = { time: number; id: string; script: string; proc: string; kind: string; detail: string; result: string };

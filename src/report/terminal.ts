@@ -5,7 +5,7 @@
 import type { ScriptRun } from '../session/types.js';
 import { PROJECT_LIFECYCLE_EVENTS } from '../session/types.js';
 import type { Finding, Severity } from '../rules/types.js';
-import { sandboxPathsFor } from '../rules/paths.js';
+import { relativeInside, sandboxPathsFor } from '../rules/paths.js';
 import { shorten } from '../rules/text.js';
 import { severityRank, verdictRank } from '../rules/verdict.js';
 import type { JsonReport, JsonReportPackage } from './json.js';
@@ -78,13 +78,15 @@ function renderPackage(pkg: JsonReportPackage, report: JsonReport, opts: Termina
     highlight: (severity: Severity, text: string) => paint(SEVERITY_FORMAT[severity], text),
   };
   for (const event of PROJECT_LIFECYCLE_EVENTS) {
-    const runs = pkg.session.scripts.filter((script) => script.event === event);
     const declared = pkg.scripts[event];
-    if (runs.length === 0 && declared !== undefined) lines.push(`  ${event}: ${declared}  ${paint('dim', '(not run)')}`);
-    for (const script of runs) {
-      lines.push(`  ${paint('bold', `${event}:`)} ${script.command}  ${scriptStatus(script, paint)}`);
-      lines.push(...drawTree(scriptTree(pkg.session, script, ctx), '  ', opts.width));
-    }
+    if (declared !== undefined && !pkg.session.scripts.some((script) => script.event === event)) lines.push(`  ${event}: ${declared}  ${paint('dim', '(not run)')}`);
+  }
+  // In the order they ran; a workspace's script (the project's, --sandbox-root) names its folder.
+  for (const script of pkg.session.scripts) {
+    const where = relativeInside(script.cwd, paths.packageDir);
+    const label = where ? `${where} ${script.event}:` : `${script.event}:`;
+    lines.push(`  ${paint('bold', label)} ${script.command}  ${scriptStatus(script, paint)}`);
+    lines.push(...drawTree(scriptTree(pkg.session, script, ctx), '  ', opts.width));
   }
   if (opts.verbose && pkg.session.suppressed.files > 0) {
     lines.push(paint('dim', `  (${pkg.session.suppressed.files} loader and library file events not shown)`));
