@@ -47,7 +47,7 @@ commands:
 
 install options: -D/--save-dev, -E/--save-exact, -O/--save-optional, --omit TYPE, -w/--workspace NAME,
   --yes (install on review without asking), --no-cache (decide again), --sandbox-root (run the
-  project's own scripts in the sandbox too, not on the host), --json, --policy, --fail-on, --registry as for scan
+  project's own scripts in the sandbox too, not on the host; or SAFE_INSTALL_SANDBOX_ROOT=1), --json, --policy, --fail-on, --registry as for scan
 
 scan options:
   --json                       print the JSON report (schemaVersion 1) on stdout
