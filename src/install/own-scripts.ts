@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { SafeInstallError, describe } from '../errors/index.js';
 import { installScripts } from '../resolve/install-scripts.js';
-import { WORKSPACE_LIFECYCLE_EVENTS, type WorkspaceScript } from '../session/types.js';
+import { WORKSPACE_LIFECYCLE_EVENTS, type LifecycleEvent, type ProjectScript } from '../session/types.js';
 
 export interface OwnScriptsRunner {
   /** `npm`, or the path of the real pnpm. */
@@ -30,11 +30,11 @@ export interface OwnScriptsRunner {
  */
 export const NPM_OWN_SCRIPTS: OwnScriptsRunner = { program: 'npm', name: 'npm', argsFor: (event, dir) => ['run', event, '--ignore-scripts', ...(dir === '' ? [] : ['-w', dir])] };
 
-/** pnpm's switch goes before `run`: what follows the script's name is the script's. */
+/** pnpm's switches go before `run`: what follows the script's name is the script's. */
 export const pnpmOwnScripts = (program: string): OwnScriptsRunner => ({
   program,
   name: 'pnpm',
-  argsFor: (event) => ['--config.enable-pre-post-scripts=false', 'run', event],
+  argsFor: (event, dir) => [...(dir === '' ? [] : ['-C', dir]), '--config.enable-pre-post-scripts=false', 'run', event],
 });
 
 /** One script to run: an event of the project (`dir` '') or of one of its workspaces. */
@@ -43,10 +43,23 @@ export interface OwnScript {
   event: string;
 }
 
-/** The project's events (of `events`, in that order) that have a script. */
-export function projectScripts(projectDir: string, events: readonly string[]): OwnScript[] {
-  const manifest = readManifest(path.join(projectDir, 'package.json'));
-  return events.filter((event) => typeof manifest.scripts?.[event] === 'string' && manifest.scripts[event] !== '').map((event) => ({ dir: '', event }));
+/**
+ * The scripts of one of the project's packages (the project itself at `dir` '', or a workspace)
+ * among `events`, in that order, with npm's implicit node-gyp build where `bindingGyp` says so.
+ */
+export function ownScriptsOf(dir: string, manifest: Record<string, unknown>, events: readonly LifecycleEvent[], bindingGyp: boolean): ProjectScript[] {
+  const { scripts, implicitNodeGyp } = installScripts(manifest, bindingGyp, '');
+  const name = typeof manifest.name === 'string' ? manifest.name : path.basename(dir);
+  const version = typeof manifest.version === 'string' ? manifest.version : '';
+  return events.flatMap((event) => {
+    const command = scripts[event];
+    return command === undefined ? [] : [{ dir, name, version, event, command, implicit: event === 'install' && implicitNodeGyp }];
+  });
+}
+
+/** Whether a package folder has npm's cue for an implicit `node-gyp rebuild`. */
+export function hasBindingGyp(dir: string): boolean {
+  return isFile(path.join(dir, 'binding.gyp'));
 }
 
 /**
@@ -54,23 +67,47 @@ export function projectScripts(projectDir: string, events: readonly string[]): O
  * install): event by event, workspaces in folder order, implicit node-gyp builds included.
  * @param workspaces each workspace's folder (relative to the project) and package.json.
  */
-export function workspaceScripts(projectDir: string, workspaces: { dir: string; manifest: Record<string, unknown> }[]): WorkspaceScript[] {
-  const declared = [...workspaces]
-    .map((w) => ({ ...w, dir: w.dir.split(path.sep).join('/') }))
-    .sort((a, b) => (a.dir < b.dir ? -1 : a.dir > b.dir ? 1 : 0))
-    .map(({ dir, manifest }) => {
-      const { scripts, implicitNodeGyp } = installScripts(manifest, isFile(path.join(projectDir, dir, 'binding.gyp')));
-      const own = (manifest.scripts ?? {}) as Record<string, unknown>;
-      const prepare = typeof own.prepare === 'string' && own.prepare !== '' ? own.prepare : undefined;
-      return { dir, manifest, scripts: { ...scripts, ...(prepare !== undefined ? { prepare } : {}) }, implicitNodeGyp };
-    });
-  return WORKSPACE_LIFECYCLE_EVENTS.flatMap((event) =>
-    declared.flatMap(({ dir, manifest, scripts, implicitNodeGyp }) => {
-      const command = scripts[event];
-      if (command === undefined) return [];
-      return [{ dir, name: typeof manifest.name === 'string' ? manifest.name : path.basename(dir), version: typeof manifest.version === 'string' ? manifest.version : '', event, command, implicit: event === 'install' && implicitNodeGyp }];
+export function workspaceScripts(projectDir: string, workspaces: { dir: string; manifest: Record<string, unknown> }[]): ProjectScript[] {
+  const sorted = workspaces.map((w) => ({ ...w, dir: w.dir.split(path.sep).join('/') })).sort((a, b) => (a.dir < b.dir ? -1 : a.dir > b.dir ? 1 : 0));
+  return WORKSPACE_LIFECYCLE_EVENTS.flatMap((event) => sorted.flatMap(({ dir, manifest }) => ownScriptsOf(dir, manifest, [event], hasBindingGyp(path.join(projectDir, dir)))));
+}
+
+/** What ran, as the report says it: the project's events, and its workspaces' scripts. */
+export function ranSummary(ran: OwnScript[]): { rootScripts: string[]; workspaceScripts: OwnScript[] } {
+  return { rootScripts: ran.filter((s) => s.dir === '').map((s) => s.event), workspaceScripts: ran.filter((s) => s.dir !== '') };
+}
+
+/**
+ * pnpm's order for its projects' own scripts: every event of one project before the next
+ * project, projects dependencies first (a project's `workspace:`/`link:` dependencies on the
+ * others), folder order among equals, the root first.
+ * @param projects each project's folder ('' for the root) and package.json.
+ */
+export function pnpmProjectOrder(projects: { dir: string; manifest: Record<string, unknown> }[]): { dir: string; manifest: Record<string, unknown> }[] {
+  const byName = new Map(projects.flatMap((p) => (typeof p.manifest.name === 'string' ? [[p.manifest.name, p] as const] : [])));
+  const needs = new Map(
+    projects.map((p) => {
+      const deps = ['dependencies', 'devDependencies', 'optionalDependencies'].flatMap((field) => Object.entries((p.manifest[field] ?? {}) as Record<string, unknown>));
+      const local = deps.flatMap(([name, spec]) => {
+        const other = byName.get(name);
+        return other && other !== p && typeof spec === 'string' && /^(workspace|link):/.test(spec) ? [other] : [];
+      });
+      return [p, new Set(local)] as const;
     }),
   );
+  const done = new Set<(typeof projects)[number]>();
+  const order: typeof projects = [];
+  const byFolder = [...projects].sort((a, b) => (a.dir === '' ? -1 : b.dir === '' ? 1 : a.dir < b.dir ? -1 : a.dir > b.dir ? 1 : 0));
+  while (order.length < projects.length) {
+    const ready = byFolder.filter((p) => !done.has(p) && [...needs.get(p)!].every((d) => done.has(d)));
+    // A cycle: pnpm runs the rest anyway; so does this, in folder order.
+    const next = ready.length > 0 ? ready : byFolder.filter((p) => !done.has(p));
+    for (const p of next) {
+      done.add(p);
+      order.push(p);
+    }
+  }
+  return order;
 }
 
 /** Runs the scripts in order; stops at the first that fails. Returns the ones that ran. */
@@ -95,10 +132,6 @@ export async function runOwnScripts(projectDir: string, scripts: OwnScript[], ru
     ran.push(script);
   }
   return ran;
-}
-
-function readManifest(file: string): { name?: unknown; version?: unknown; scripts?: Record<string, unknown> } {
-  return JSON.parse(fs.readFileSync(file, 'utf8')) as { scripts?: Record<string, unknown> };
 }
 
 function isFile(file: string): boolean {

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { SafeInstallError } from '../errors/index.js';
 import { VerdictCache, type ScriptFacts } from '../cache/index.js';
 import { landOutputs } from '../install/outputs.js';
-import { NPM_OWN_SCRIPTS, projectScripts as projectScriptsOf, runOwnScripts, workspaceScripts as workspaceScriptsOf, type OwnScript } from '../install/own-scripts.js';
+import { hasBindingGyp, NPM_OWN_SCRIPTS, ownScriptsOf, ranSummary, runOwnScripts, workspaceScripts, type OwnScript } from '../install/own-scripts.js';
 import { commitStage, discardStage, STATE_FILES, testPause } from '../install/stage.js';
 import { workspaceFolders } from '../install/workspaces.js';
 import { readNpmSettings } from '../install/npmrc.js';
@@ -222,15 +222,18 @@ async function prepareInStage(opts: InstallOptions, { stage, workDir, releaseSta
   // The verdict cache, keyed on the sandbox image too: needs Docker only when scripts exist.
   const { image, hits, toSandbox } = await cachedBuilds(scripted, (nodes) => withDependencies(nodes) as Set<ProjectNode>, { cache: opts.cache, policyDigest: opts.policyDigest, baseImage: opts.baseImage, onProgress: progress });
 
-  // npm runs the project's own scripts for `npm install` without package names, and `npm ci`,
-  // and its workspaces' scripts on every install, unless the user's settings say ignore-scripts.
+  // npm runs its workspaces' scripts on every install, then the project's own for `npm install`
+  // without package names and `npm ci`, unless the user's settings say ignore-scripts.
+  // Workspace manifests from the ideal tree: arborist may be rewriting the stage's right now.
   const ignoreScripts = settings.options.ignoreScripts === true;
-  const runsProjectScripts = opts.specs.length === 0 && !ignoreScripts;
-  const projectScripts = runsProjectScripts ? installScripts(ideal.package, fs.existsSync(path.join(stage.projectDir, 'binding.gyp')), '') : { scripts: {}, implicitNodeGyp: false };
-  // From the ideal tree: arborist may be rewriting the stage's workspace manifests right now.
   const workspaceNodes = [...ideal.inventory.values()].filter((n) => (n as ProjectNode).isWorkspace && !n.isLink);
-  const wsScripts = ignoreScripts ? [] : workspaceScriptsOf(stage.projectDir, workspaceNodes.map((n) => ({ dir: n.location, manifest: n.package })));
-  const projectInSandbox = opts.sandboxRoot === true && (Object.keys(projectScripts.scripts).length > 0 || wsScripts.length > 0);
+  const ownScripts = ignoreScripts
+    ? []
+    : [
+        ...workspaceScripts(stage.projectDir, workspaceNodes.map((n) => ({ dir: n.location, manifest: n.package }))),
+        ...(opts.specs.length === 0 ? ownScriptsOf('', ideal.package, PROJECT_LIFECYCLE_EVENTS, hasBindingGyp(stage.projectDir)) : []),
+      ];
+  const projectInSandbox = opts.sandboxRoot === true && ownScripts.length > 0;
   let project: ProjectInSandbox | null = null;
   let packages: PackageInfo[] = [];
   if (projectInSandbox) {
@@ -241,7 +244,7 @@ async function prepareInStage(opts: InstallOptions, { stage, workDir, releaseSta
     for (const [node, hit] of hits) {
       await landOutputs(path.join(stage.dir, node.location), hit.outputs, hit.verdict.removed, `${node.packageName}@${node.version}`);
     }
-    project = await layOutProject({ stage, workDir, fromStage: stagedPaths, manifest: ideal.package, scripts: { ...projectScripts, workspaceScripts: wsScripts }, onProgress: progress });
+    project = await layOutProject({ stage, workDir, fromStage: stagedPaths, manifest: ideal.package, scripts: ownScripts, onProgress: progress });
     packages = [project.info, ...installedPackages(ideal, req.omit, new Map(toSandbox.map((n) => [n as TreeNode, facts.get(n)!])))];
   } else if (toSandbox.length > 0) {
     const layout = [...withDependencies(toSandbox)];
@@ -308,9 +311,9 @@ async function prepareInStage(opts: InstallOptions, { stage, workDir, releaseSta
     await commitStage(stage);
     if (opts.sandboxRoot) return { rootScripts: [], workspaceScripts: [], rootScriptsIn: 'host' };
     // An implicit node-gyp build has no script `npm run` could name: not run here (see README).
-    const steps = [...wsScripts.filter((w) => !w.implicit).map((w) => ({ dir: w.dir, event: w.event })), ...(runsProjectScripts ? projectScriptsOf(stage.projectDir, PROJECT_LIFECYCLE_EVENTS) : [])];
+    const steps = ownScripts.filter((s) => !s.implicit).map(({ dir, event }) => ({ dir, event }));
     const ran = await runOwnScripts(stage.projectDir, steps, NPM_OWN_SCRIPTS, applyOpts.rootScriptsStdio ?? 'inherit');
-    return { rootScripts: ran.filter((s) => s.dir === '').map((s) => s.event), workspaceScripts: ran.filter((s) => s.dir !== ''), rootScriptsIn: 'host' };
+    return { ...ranSummary(ran), rootScriptsIn: 'host' };
   };
 
   return {

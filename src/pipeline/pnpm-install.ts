@@ -18,7 +18,7 @@ import * as tar from 'tar';
 import { SafeInstallError } from '../errors/index.js';
 import { VerdictCache, type ScriptFacts } from '../cache/index.js';
 import { landOutputs } from '../install/outputs.js';
-import { pnpmOwnScripts, projectScripts as projectScriptsOf, runOwnScripts } from '../install/own-scripts.js';
+import { ownScriptsOf, pnpmOwnScripts, pnpmProjectOrder, ranSummary, runOwnScripts } from '../install/own-scripts.js';
 import { commitStage, discardStage, testPause } from '../install/stage.js';
 import { readNpmSettings } from '../install/npmrc.js';
 import { findPnpm, type PnpmBinary } from '../pnpm/binary.js';
@@ -38,17 +38,8 @@ import { assertBuildsBack, cachedBuilds, rememberAllowed, sandboxBuilds } from '
 import { prepareStaged, type StagedWork } from './staged.js';
 import { layOutProject, projectScriptsRun, type ProjectInSandbox } from './project-scripts.js';
 
-/** Lifecycle events pnpm runs for the workspace's own projects after installing, in its order. */
+/** Lifecycle events pnpm runs for each of the workspace's own projects after installing, in its order. */
 const PROJECT_EVENTS = ['preinstall', 'install', 'postinstall', 'preprepare', 'prepare', 'postprepare'] as const;
-
-/**
- * The root project's scripts for `--sandbox-root`: pnpm's events (it has no prepublish), and no
- * implicit node-gyp build for a project of one's own.
- */
-function pnpmProjectScripts(manifest: Record<string, unknown>): Pick<PackageInfo, 'scripts' | 'implicitNodeGyp'> {
-  const { scripts } = installScripts(manifest, false, '');
-  return { scripts: Object.fromEntries(PROJECT_EVENTS.flatMap((event) => (scripts[event] !== undefined ? [[event, scripts[event]]] : []))), implicitNodeGyp: false };
-}
 
 /** What pnpm reads to resolve and install, copied into the stage but never moved back. */
 const CONTEXT_FILES = ['.npmrc', '.pnpmfile.cjs', '.pnpmfile.mjs', 'patches'];
@@ -106,11 +97,22 @@ export async function preparePnpmInstall(opts: PnpmInstallOptions): Promise<Prep
     modules: 'link' as const,
     context: CONTEXT_FILES,
   };
-  const stagedPaths = [...contents.files, ...contents.moduleDirs];
-  return prepareStaged(root, contents, progress, (work) => prepareInStage(opts, pnpm, work, path.relative(root, cwd), stagedPaths, progress));
+  const layout = { subdir: path.relative(root, cwd), stagedPaths: [...contents.files, ...contents.moduleDirs], projects };
+  return prepareStaged(root, contents, progress, (work) => prepareInStage(opts, pnpm, work, layout, progress));
 }
 
-async function prepareInStage(opts: PnpmInstallOptions, pnpm: PnpmBinary, { stage, workDir, releaseStage }: StagedWork, subdir: string, stagedPaths: string[], progress: ProgressListener): Promise<PreparedPnpmInstall> {
+/**
+ * @param layout.subdir where the user ran it, relative to the workspace root.
+ * @param layout.stagedPaths what the stage holds of the workspace (see prepareInstall's).
+ * @param layout.projects the workspace's projects, relative to its root (`.` for the root).
+ */
+async function prepareInStage(
+  opts: PnpmInstallOptions,
+  pnpm: PnpmBinary,
+  { stage, workDir, releaseStage }: StagedWork,
+  { subdir, stagedPaths, projects }: { subdir: string; stagedPaths: string[]; projects: string[] },
+  progress: ProgressListener,
+): Promise<PreparedPnpmInstall> {
   const settings = readNpmSettings(stage.dir);
   const registry = effectiveRegistry(opts.registry ?? (settings.options.registry as string | undefined));
   const registryArgs = opts.registry ? [`--registry=${opts.registry}`] : [];
@@ -218,8 +220,15 @@ async function prepareInStage(opts: PnpmInstallOptions, pnpm: PnpmBinary, { stag
 
   // 6. One sandbox session for every build, and (--sandbox-root) the workspace root's own scripts.
   const rootPackageJson = JSON.parse(fs.readFileSync(path.join(stage.dir, 'package.json'), 'utf8')) as Record<string, unknown>;
-  const projectScripts = pnpmProjectScripts(rootPackageJson);
-  const projectInSandbox = opts.sandboxRoot === true && opts.command === 'install' && Object.keys(projectScripts.scripts).length > 0;
+  // pnpm install runs every project's own scripts (pnpm's events: no prepublish, and no implicit
+  // node-gyp build for a project), project by project, dependencies first.
+  const ownScripts =
+    opts.command === 'install'
+      ? pnpmProjectOrder(projects.map((p) => ({ dir: p === '.' ? '' : p.split(path.sep).join('/'), manifest: JSON.parse(fs.readFileSync(path.join(stage.dir, p, 'package.json'), 'utf8')) as Record<string, unknown> }))).flatMap((p) =>
+          ownScriptsOf(p.dir, p.manifest, PROJECT_EVENTS, false),
+        )
+      : [];
+  const projectInSandbox = opts.sandboxRoot === true && ownScripts.length > 0;
   const runs = new Set(toSandbox.map((p) => p.id));
   const locationOf = new Map<string, string>();
   const idAt = (depPath: string): string => lock.snapshots.get(depPath)?.id ?? depPath;
@@ -239,7 +248,7 @@ async function prepareInStage(opts: PnpmInstallOptions, pnpm: PnpmBinary, { stag
     // builds still to run go first, each in its package's first folder, in the order the
     // npm-style layout gives them (dependencies first).
     for (const [p, hit] of hits) await land(p, hit.outputs, hit.verdict.removed);
-    project = await layOutProject({ stage, workDir, fromStage: stagedPaths, manifest: rootPackageJson, scripts: projectScripts, onProgress: progress });
+    project = await layOutProject({ stage, workDir, fromStage: stagedPaths, manifest: rootPackageJson, scripts: ownScripts, onProgress: progress });
     // The npm-style layout's order (dependencies first) is the builds' order here too.
     const ordered = scriptOrder(layoutOf(toSandbox).map((pl) => ({ ...infoOf(lock.packages.get(idAt(pl.depPath))!, pl.location, false), dependencies: pl.dependencies })));
     const buildOrder = [...new Set(ordered.map((info) => `${info.name}@${info.version}`))];
@@ -300,11 +309,11 @@ async function prepareInStage(opts: PnpmInstallOptions, pnpm: PnpmBinary, { stag
     releaseStage();
     if (project) {
       const notLanded = await commitStage(stage, builds.outputs.get(''));
-      return { rootScripts: projectScriptsRun(builds.session.chain).rootScripts, rootScriptsIn: 'sandbox', project: { leftOut: project.copy.leftOut, notLanded } };
+      return { ...projectScriptsRun(builds.session.chain), rootScriptsIn: 'sandbox', project: { leftOut: project.copy.leftOut, notLanded } };
     }
     await commitStage(stage);
-    const ran = opts.command === 'install' && !opts.sandboxRoot ? await runOwnScripts(stage.projectDir, projectScriptsOf(stage.projectDir, PROJECT_EVENTS), pnpmOwnScripts(pnpm.file), applyOpts.rootScriptsStdio ?? 'inherit') : [];
-    return { rootScripts: ran.map((s) => s.event), rootScriptsIn: 'host' };
+    const ran = opts.sandboxRoot ? [] : await runOwnScripts(stage.projectDir, ownScripts.map(({ dir, event }) => ({ dir, event })), pnpmOwnScripts(pnpm.file), applyOpts.rootScriptsStdio ?? 'inherit');
+    return { ...ranSummary(ran), rootScriptsIn: 'host' };
   };
 
   return {

@@ -5,9 +5,9 @@
  */
 import path from 'node:path';
 import { packProject, type ProjectCopy } from '../install/project-copy.js';
-import type { OwnScript } from '../install/own-scripts.js';
+import { ranSummary, type OwnScript } from '../install/own-scripts.js';
 import type { Stage } from '../install/stage.js';
-import type { PackageInfo, SessionChain } from '../session/types.js';
+import type { PackageInfo, ProjectScript, SessionChain } from '../session/types.js';
 import type { ProgressListener } from './progress.js';
 
 /** The project's own files a session lays out, node_modules aside (the sandbox's home is a 4 GiB tmpfs in all). */
@@ -29,7 +29,8 @@ export async function layOutProject(opts: {
   workDir: string;
   fromStage: string[];
   manifest: Record<string, unknown>;
-  scripts: Pick<PackageInfo, 'scripts' | 'implicitNodeGyp' | 'workspaceScripts'>;
+  /** The project's own scripts and its workspaces', in the order they run. */
+  scripts: ProjectScript[];
   onProgress: ProgressListener;
 }): Promise<ProjectInSandbox> {
   opts.onProgress({ stage: 'sandbox', message: 'packing the project and its installed tree for its own scripts' });
@@ -43,7 +44,10 @@ export async function layOutProject(opts: {
       integrity: copy.integrity,
       resolved: `file:${opts.stage.projectDir}`,
       location: '',
-      ...opts.scripts,
+      // What the report shows as the project's scripts: its own events.
+      scripts: Object.fromEntries(opts.scripts.filter((s) => s.dir === '').map((s) => [s.event, s.command])),
+      implicitNodeGyp: opts.scripts.some((s) => s.dir === '' && s.implicit),
+      projectScripts: opts.scripts,
       dependencies: [],
       tarball: copy.file,
     },
@@ -53,9 +57,5 @@ export async function layOutProject(opts: {
 /** What ran in the session of the project's own: its events, and its workspaces' (by folder), in order. */
 export function projectScriptsRun(chain: SessionChain): { rootScripts: string[]; workspaceScripts: OwnScript[] } {
   const scripts = chain.packages.find((p) => p.info.location === '')?.session.scripts ?? [];
-  const dirOf = (cwd: string): string => path.posix.relative(chain.projectDir, cwd);
-  return {
-    rootScripts: scripts.filter((s) => dirOf(s.cwd) === '').map((s) => s.event),
-    workspaceScripts: scripts.filter((s) => dirOf(s.cwd) !== '').map((s) => ({ dir: dirOf(s.cwd), event: s.event })),
-  };
+  return ranSummary(scripts.map((s) => ({ dir: path.posix.relative(chain.projectDir, s.cwd), event: s.event })));
 }

@@ -65,7 +65,7 @@ export async function sandboxPackages(packages: PackageInfo[], rootPackageJson: 
   let canaries: Canary[] = [];
   let networkEvents: SinkholeEvent[] = [];
   const outputs = new Map<string, PackageOutputs>();
-  const withScripts = packages.filter((p) => Object.keys(p.scripts).length > 0 || (p.workspaceScripts?.length ?? 0) > 0);
+  const withScripts = packages.filter((p) => Object.keys(p.scripts).length > 0 || (p.projectScripts?.length ?? 0) > 0);
   let forwarder: Forwarder | null = null;
   try {
     // A tree without install-time code needs no container at all.

@@ -1,8 +1,8 @@
 /** Turns the resolved tree into the runner's plan: which scripts run, in npm's order, with what. */
 import path from 'node:path';
 import type { EventIds } from '../session/ids.js';
-import { LIFECYCLE_EVENTS, PROJECT_LIFECYCLE_EVENTS, WORKSPACE_LIFECYCLE_EVENTS, lifecycleEventsOf, type PackageInfo } from '../session/types.js';
-import type { PlannedPackage, PlannedScript, RunPlan } from './protocol.js';
+import { LIFECYCLE_EVENTS, lifecycleEventsOf, type PackageInfo } from '../session/types.js';
+import type { PlannedPackage, RunPlan } from './protocol.js';
 import { SANDBOX_HOME, SANDBOX_NODE_PREFIX, SANDBOX_PROJECT_DIR, SANDBOX_USER } from './layout.js';
 import { straceArgs } from './tracer.js';
 
@@ -80,35 +80,27 @@ export function buildPlan(
       version: pkg.version,
       location: pkg.location,
       ...(file !== undefined ? { tarball: file } : {}),
-      scripts: [
-        ...lifecycleEventsOf(pkg.location).filter((event) => pkg.scripts[event] !== undefined).map((event) => ({
-          id: ids.next('s'),
-          event,
-          command: pkg.scripts[event]!,
-          implicit: event === 'install' && pkg.implicitNodeGyp,
-        })),
-        ...(pkg.workspaceScripts ?? []).map((w) => ({
-          id: ids.next('s'),
-          event: w.event,
-          command: w.command,
-          implicit: w.implicit,
-          workspace: { dir: w.dir, name: w.name, version: w.version },
-        })),
-      ],
+      // The project's own scripts come as one list in its package manager's order.
+      scripts: pkg.projectScripts
+        ? pkg.projectScripts.map((p) => ({
+            id: ids.next('s'),
+            event: p.event,
+            command: p.command,
+            implicit: p.implicit,
+            ...(p.dir !== '' ? { workspace: { dir: p.dir, name: p.name, version: p.version } } : {}),
+          }))
+        : lifecycleEventsOf(pkg.location)
+            .filter((event) => pkg.scripts[event] !== undefined)
+            .map((event) => ({ id: ids.next('s'), event, command: pkg.scripts[event]!, implicit: event === 'install' && pkg.implicitNodeGyp })),
     };
   });
-  // npm (arborist's rebuild) runs each event for the whole tree before the next event, then
-  // the same for the workspaces (links, with prepare before install), in folder order; the
-  // project's own events come after all of that (npm's install command runs them after reify).
+  // npm (arborist's rebuild) runs each event for the whole tree before the next event; the
+  // project's own scripts (its workspaces' and its own) come after all of that, in their order.
   const dependencies = planned.filter((pkg) => pkg.location !== '');
   const project = planned.filter((pkg) => pkg.location === '');
-  const idsOf = (scripts: PlannedScript[], events: readonly string[]): string[] => events.flatMap((event) => scripts.filter((s) => s.event === event).map((s) => s.id));
-  const projectScripts = project.flatMap((pkg) => pkg.scripts);
-  const workspaceScripts = projectScripts.filter((s) => s.workspace).sort((a, b) => (a.workspace!.dir < b.workspace!.dir ? -1 : a.workspace!.dir > b.workspace!.dir ? 1 : 0));
   const order = [
-    ...idsOf(dependencies.flatMap((pkg) => pkg.scripts), LIFECYCLE_EVENTS),
-    ...idsOf(workspaceScripts, WORKSPACE_LIFECYCLE_EVENTS),
-    ...idsOf(projectScripts.filter((s) => !s.workspace), PROJECT_LIFECYCLE_EVENTS),
+    ...LIFECYCLE_EVENTS.flatMap((event) => dependencies.flatMap((pkg) => pkg.scripts.filter((s) => s.event === event).map((s) => s.id))),
+    ...project.flatMap((pkg) => pkg.scripts.map((s) => s.id)),
   ];
   return {
     tarballs,

@@ -23,9 +23,9 @@ export type LifecycleEvent = (typeof PROJECT_LIFECYCLE_EVENTS)[number];
  */
 export const WORKSPACE_LIFECYCLE_EVENTS = ['preinstall', 'prepare', 'install', 'postinstall'] as const;
 
-/** A script of one of the project's npm workspaces: the project's own code, run in that folder. */
-export interface WorkspaceScript {
-  /** The workspace's folder, relative to the project. */
+/** A script of the project's own (`dir` '') or of one of its workspaces (run in that folder). */
+export interface ProjectScript {
+  /** Its folder, relative to the project: '' for the project itself. */
   dir: string;
   name: string;
   version: string;
@@ -58,10 +58,11 @@ export interface PackageInfo {
   /** True when `install` is npm's implicit `node-gyp rebuild` (binding.gyp, no install/preinstall script). */
   implicitNodeGyp: boolean;
   /**
-   * The project only (location `''`, `--sandbox-root`): its workspaces' scripts, which run as the
-   * project's (its folder is theirs), each in its workspace's folder.
+   * The project only (location `''`, `--sandbox-root`): every script of its own, its workspaces'
+   * included (its folder is theirs), in the order its package manager runs them. When present,
+   * this is what runs; `scripts` shows the project's own events.
    */
-  workspaceScripts?: WorkspaceScript[];
+  projectScripts?: ProjectScript[];
   /**
    * The install-time scripts of the version published before this one, computed the same way as
    * `scripts`; null when there is none (a first release), absent when it was not looked up.

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import * as tar from 'tar';
 import { neverCopied, packProject } from '../../src/install/project-copy.js';
+import { ownScriptsOf, pnpmProjectOrder, workspaceScripts } from '../../src/install/own-scripts.js';
 import { installScripts } from '../../src/resolve/install-scripts.js';
 import { buildPlan, DEFAULT_PLAN_LIMITS } from '../../src/sandbox/plan.js';
 import { EventIds } from '../../src/session/ids.js';
@@ -137,5 +138,64 @@ describe('the project\'s own scripts', () => {
     assert.deepEqual(plan.order.map((id) => label.get(id)), ['dep:install', 'dep:postinstall', 'app:preinstall', 'app:postinstall', 'app:prepare']);
     assert.deepEqual([...tarballs.values()], ['/tmp/project.tar']);
     assert.deepEqual(plan.packages.map((p) => p.tarball !== undefined), [true, false, false]);
+  });
+
+  test('the project\'s own list runs as listed, after the dependencies; a workspace\'s script names its folder', () => {
+    const info: PackageInfo = {
+      name: 'app',
+      version: '1.0.0',
+      integrity: 'sha512-x',
+      resolved: 'r',
+      location: '',
+      scripts: { prepare: 'tsc -b' },
+      implicitNodeGyp: false,
+      projectScripts: [
+        { dir: 'packages/b', name: 'b', version: '1.0.0', event: 'prepare', command: 'tsc', implicit: false },
+        { dir: 'packages/a', name: 'a', version: '2.0.0', event: 'postinstall', command: 'node a.js', implicit: false },
+        { dir: '', name: 'app', version: '1.0.0', event: 'prepare', command: 'tsc -b', implicit: false },
+      ],
+      dependencies: [],
+      tarball: '/tmp/project.tar',
+    };
+    const dep: PackageInfo = { name: 'dep', version: '1.0.0', integrity: 'sha512-y', resolved: 'r', location: 'node_modules/dep', scripts: { postinstall: 'x' }, implicitNodeGyp: false, dependencies: [] };
+    const { plan } = buildPlan([info, dep], { name: 'app' }, new EventIds(), DEFAULT_PLAN_LIMITS);
+    const byId = new Map(plan.packages.flatMap((p) => p.scripts.map((s) => [s.id, s] as const)));
+    assert.deepEqual(
+      plan.order.map((id) => `${byId.get(id)!.workspace?.dir ?? '.'}:${byId.get(id)!.event}`),
+      ['.:postinstall', 'packages/b:prepare', 'packages/a:postinstall', '.:prepare'],
+      'the dependency first, then the list',
+    );
+    assert.deepEqual(byId.get(plan.order[2]!)!.workspace, { dir: 'packages/a', name: 'a', version: '2.0.0' });
+  });
+
+  test('npm\'s workspace order: event by event (prepare before install), folders in order; implicit node-gyp marked', () => {
+    const dir = path.join(tmp, 'ws-order');
+    write(path.join(dir, 'packages', 'native', 'binding.gyp'), '{}');
+    const list = workspaceScripts(dir, [
+      { dir: 'packages/z', manifest: { name: 'z', scripts: { postinstall: 'z-post', prepare: 'z-prep', test: 'no' } } },
+      { dir: 'packages/native', manifest: { name: 'native' } },
+      { dir: 'packages/a', manifest: { name: 'a', scripts: { preinstall: 'a-pre', prepare: 'a-prep' } } },
+    ]);
+    assert.deepEqual(
+      list.map((s) => `${s.dir}:${s.event}:${s.command}${s.implicit ? ' (implicit)' : ''}`),
+      ['packages/a:preinstall:a-pre', 'packages/a:prepare:a-prep', 'packages/z:prepare:z-prep', 'packages/native:install:node-gyp rebuild (implicit)', 'packages/z:postinstall:z-post'],
+    );
+    assert.deepEqual(ownScriptsOf('', { name: 'app', scripts: { postprepare: 'p', prepublish: 'q' } }, ['prepublish', 'postprepare'], false).map((s) => s.event), ['prepublish', 'postprepare']);
+  });
+
+  test('pnpm\'s project order: dependencies first through workspace:/link: specs, the root first among equals', () => {
+    const order = pnpmProjectOrder([
+      { dir: 'packages/app', manifest: { name: 'app', dependencies: { lib: 'workspace:*', left: '^1.0.0' } } },
+      { dir: 'packages/lib', manifest: { name: 'lib', devDependencies: { util: 'link:../util' } } },
+      { dir: '', manifest: { name: 'root' } },
+      { dir: 'packages/util', manifest: { name: 'util' } },
+      { dir: 'packages/left', manifest: { name: 'left' } },
+    ]);
+    assert.deepEqual(order.map((p) => p.dir), ['', 'packages/left', 'packages/util', 'packages/lib', 'packages/app']);
+    const cycle = pnpmProjectOrder([
+      { dir: 'b', manifest: { name: 'b', dependencies: { a: 'workspace:*' } } },
+      { dir: 'a', manifest: { name: 'a', dependencies: { b: 'workspace:*' } } },
+    ]);
+    assert.deepEqual(cycle.map((p) => p.dir), ['a', 'b'], 'a cycle still runs, in folder order');
   });
 });

@@ -82,6 +82,17 @@ function workspace(label: string, opts: { allow?: Record<string, boolean>; appDe
   return dir;
 }
 
+/** Own scripts for the root (postinstall), lib (prepare) and app (postinstall): each appends to events.log at the root. */
+function withOwnScripts(dir: string): void {
+  const log = (who: string, event: string) => `node -e "require('fs').appendFileSync(require('path').join(process.env.INIT_CWD, 'events.log'), '${who}-${event}\\n')"`;
+  for (const [rel, who, event] of [['', 'demo-workspace', 'postinstall'], ['packages/lib', 'lib', 'prepare'], ['packages/app', 'app', 'postinstall']] as const) {
+    const file = path.join(dir, rel, 'package.json');
+    const manifest = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+    manifest.scripts = { [event]: log(who, event) };
+    fs.writeFileSync(file, JSON.stringify(manifest));
+  }
+}
+
 /** Everything an install may change: manifests, lockfile, every node_modules tree (contents, links, modes). */
 function workspaceState(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -196,33 +207,39 @@ describe('safe-install pnpm', () => {
     assert.ok(fs.existsSync(path.join(dir, 'packages', 'app', 'node_modules', '@fixtures', 'hang', 'package.json')), 'installed, unbuilt, as pnpm would');
   });
 
-  test('the workspace root\'s own postinstall runs after the install, through pnpm', async () => {
+  test('every project\'s own scripts run after the install, through pnpm, project by project, dependencies first', async () => {
     const dir = workspace('own-scripts');
-    const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as Record<string, unknown>;
-    manifest.scripts = { postinstall: "node -e \"require('fs').writeFileSync('installed.txt', process.env.npm_lifecycle_event)\"" };
-    fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify(manifest));
+    withOwnScripts(dir);
     const r = await run(dir, ['pnpm', 'install', '--registry', registry.url, '--json']);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual((JSON.parse(r.stdout) as { install: { rootScripts: string[] } }).install.rootScripts, ['postinstall']);
-    assert.equal(fs.readFileSync(path.join(dir, 'installed.txt'), 'utf8'), 'postinstall');
+    const install = (JSON.parse(r.stdout) as { install: { rootScripts: string[]; workspaceScripts: { dir: string; event: string }[]; rootScriptsIn: string } }).install;
+    assert.deepEqual(install.rootScripts, ['postinstall']);
+    assert.deepEqual(install.workspaceScripts, [{ dir: 'packages/lib', event: 'prepare' }, { dir: 'packages/app', event: 'postinstall' }]);
+    assert.equal(install.rootScriptsIn, 'host');
+    // lib before app: app depends on it (workspace:*); the root has no such dependency and goes first.
+    assert.equal(fs.readFileSync(path.join(dir, 'events.log'), 'utf8'), 'demo-workspace-postinstall\nlib-prepare\napp-postinstall\n');
   });
 
-  test('--sandbox-root: the workspace root\'s postinstall runs in the sandbox on pnpm\'s layout, after the builds; what it makes lands', async () => {
+  test('--sandbox-root: every project\'s own scripts run in the sandbox on pnpm\'s layout, after the builds; what they make lands', async () => {
     const dir = workspace('own-scripts-sandboxed');
+    withOwnScripts(dir);
     const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as Record<string, unknown>;
     manifest.scripts = { postinstall: 'node scripts/post.js' };
     fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify(manifest));
     fs.mkdirSync(path.join(dir, 'scripts'));
     fs.writeFileSync(
       path.join(dir, 'scripts', 'post.js'),
-      "const fs = require('fs');\nfs.mkdirSync('generated', { recursive: true });\nfs.writeFileSync('generated/seen.json', JSON.stringify({ home: require('os').homedir(), addon: require('../packages/app').hello() }));\n",
+      "const fs = require('fs');\nfs.appendFileSync('events.log', 'demo-workspace-postinstall\\n');\nfs.mkdirSync('generated', { recursive: true });\nfs.writeFileSync('generated/seen.json', JSON.stringify({ home: require('os').homedir(), addon: require('../packages/app').hello() }));\n",
     );
     const r = await run(dir, ['pnpm', 'install', '--registry', registry.url, '--json', '--no-cache', '--sandbox-root']);
     assert.equal(r.code, 0, r.stderr);
-    const report = JSON.parse(r.stdout) as Omit<PnpmJson, 'packages'> & { install: { rootScripts: string[]; rootScriptsIn: string }; packages: { location: string; name: string }[] };
+    const report = JSON.parse(r.stdout) as Omit<PnpmJson, 'packages'> & { install: { rootScripts: string[]; workspaceScripts: { dir: string; event: string }[]; rootScriptsIn: string }; packages: { location: string; name: string }[] };
     assert.equal(report.verdict, 'allow');
     assert.deepEqual(report.install.rootScripts, ['postinstall']);
+    assert.deepEqual(report.install.workspaceScripts, [{ dir: 'packages/lib', event: 'prepare' }, { dir: 'packages/app', event: 'postinstall' }]);
     assert.equal(report.install.rootScriptsIn, 'sandbox');
+    // Every project's scripts ran in the sandbox, in pnpm's order; what they wrote landed.
+    assert.equal(fs.readFileSync(path.join(dir, 'events.log'), 'utf8'), 'demo-workspace-postinstall\nlib-prepare\napp-postinstall\n');
     assert.equal(report.packages.find((p) => p.location === '')?.name, 'demo-workspace');
     // The addon it loaded was built earlier in the same session, in pnpm's own layout.
     const seen = JSON.parse(fs.readFileSync(path.join(dir, 'generated', 'seen.json'), 'utf8')) as { home: string; addon: unknown };
