@@ -106,6 +106,11 @@ export type RunnerMessage =
       outcome: ScriptOutcome;
       reason?: string;
       killedPids: number[];
+      /**
+       * Processes (but the runner's own) still in /proc after the final kill sweep: 0 means
+       * every process the script started is gone, whatever the trace managed to report.
+       */
+      survivors?: number;
       stdout: CapturedOutput;
       stderr: CapturedOutput;
       traceBytes: number;

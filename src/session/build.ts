@@ -81,10 +81,16 @@ export function buildChain(input: BuildChainInput): SessionChain {
         wrapperExecs: 1,
       });
       // The tracer may not live to report a kill it did not cause; the runner knows when it killed.
+      // Under a fork bomb it can also lose exits outright (pids reused thousands of times, a
+      // backlog cut at the drain limit): when the runner found no process left after its sweep,
+      // every one of them had ended by the time it said so. (Whether it outlived its script was
+      // judged from the trace, and stays as judged.)
       for (const proc of parsed.processes) {
         if (proc.killedBySandbox && proc.endedAt === null && end) {
           proc.endedAt = end.time;
           proc.signal ??= 'SIGKILL';
+        } else if (proc.endedAt === null && end?.survivors === 0) {
+          proc.endedAt = end.time;
         }
       }
       session.processes.push(...parsed.processes);

@@ -443,6 +443,8 @@ function runScript(plan: RunPlan, pkg: PlannedPackage, script: PlannedScript): P
       // Leftovers must not run on into the next script.
       const leftovers = await killAll(spare);
       killedPids = killedPids.concat(leftovers);
+      // What /proc says once the sweep is done: the ground truth a lossy trace is checked against.
+      const survivors = otherPids(spare).length;
       await Promise.all([traceEnded, drained(child.stdout), drained(child.stdio[3] as Readable)]);
       if (pending) {
         onTraceLine(pending);
@@ -467,6 +469,7 @@ function runScript(plan: RunPlan, pkg: PlannedPackage, script: PlannedScript): P
         outcome,
         ...(reason !== undefined ? { reason } : {}),
         killedPids,
+        survivors,
         stdout: stdout.result(),
         stderr: stderr.result(),
         traceBytes,
