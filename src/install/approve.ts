@@ -16,7 +16,7 @@ import type { VerdictCache, VerdictKey } from '../cache/index.js';
 import { VerdictCache as Cache } from '../cache/index.js';
 import { parseDocument } from 'yaml';
 import { readPnpmLock } from '../pnpm/lockfile.js';
-import { installScripts } from '../resolve/install-scripts.js';
+import { hasBindingGyp, installScripts } from '../resolve/install-scripts.js';
 
 export interface ScriptedPackage {
   name: string;
@@ -51,13 +51,7 @@ export function scriptedPnpmPackages(projectDir: string): ScriptedPackage[] {
     } catch {
       continue;
     }
-    let gyp = false;
-    try {
-      gyp = fs.lstatSync(path.join(dir, 'binding.gyp')).isFile();
-    } catch {
-      gyp = false;
-    }
-    if (Object.keys(installScripts(manifest, gyp).scripts).length === 0) continue;
+    if (Object.keys(installScripts(manifest, hasBindingGyp(dir)).scripts).length === 0) continue;
     out.push({ name: p.name, version: p.version, integrity: p.integrity });
   }
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

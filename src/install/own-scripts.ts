@@ -4,10 +4,9 @@
  * output). npm also runs its workspaces' scripts on every install, before the project's.
  */
 import { spawn } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { SafeInstallError, describe } from '../errors/index.js';
-import { installScripts } from '../resolve/install-scripts.js';
+import { hasBindingGyp, installScripts } from '../resolve/install-scripts.js';
 import { WORKSPACE_LIFECYCLE_EVENTS, type LifecycleEvent, type ProjectScript } from '../session/types.js';
 
 export interface OwnScriptsRunner {
@@ -55,11 +54,6 @@ export function ownScriptsOf(dir: string, manifest: Record<string, unknown>, eve
     const command = scripts[event];
     return command === undefined ? [] : [{ dir, name, version, event, command, implicit: event === 'install' && implicitNodeGyp }];
   });
-}
-
-/** Whether a package folder has npm's cue for an implicit `node-gyp rebuild`. */
-export function hasBindingGyp(dir: string): boolean {
-  return isFile(path.join(dir, 'binding.gyp'));
 }
 
 /**
@@ -132,12 +126,4 @@ export async function runOwnScripts(projectDir: string, scripts: OwnScript[], ru
     ran.push(script);
   }
   return ran;
-}
-
-function isFile(file: string): boolean {
-  try {
-    return fs.lstatSync(file).isFile();
-  } catch {
-    return false;
-  }
 }

@@ -27,7 +27,7 @@ import { installableHere, readPnpmLock, withoutPeers, type LockedPnpmPackage } f
 import { sandboxLayout } from '../pnpm/layout.js';
 import { runPnpm } from '../pnpm/run.js';
 import type { Policy } from '../policy/types.js';
-import { installScripts } from '../resolve/install-scripts.js';
+import { hasBindingGyp, installScripts } from '../resolve/install-scripts.js';
 import { effectiveRegistry } from '../resolve/options.js';
 import { scriptOrder } from '../resolve/script-order.js';
 import type { PlanLimits } from '../sandbox/plan.js';
@@ -162,7 +162,7 @@ async function prepareInStage(
     }
     const dir = foldersOf(p)[0]!;
     const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as Record<string, unknown>;
-    const declared = installScripts(manifest, isRegularFile(path.join(dir, 'binding.gyp')));
+    const declared = installScripts(manifest, hasBindingGyp(dir));
     facts.set(p.id, declared);
     if (opts.cache && VerdictCache.usable(p.integrity)) opts.cache.putFacts(p.integrity, declared);
   }
@@ -367,14 +367,6 @@ interface ModulesYaml {
   nodeLinker?: string;
   virtualStoreDir?: string;
   pendingBuilds?: string[];
-}
-
-function isRegularFile(file: string): boolean {
-  try {
-    return fs.lstatSync(file).isFile();
-  } catch {
-    return false;
-  }
 }
 
 /**

@@ -9,6 +9,8 @@
  * `gypfile: false`. Only a regular file counts: npm's `stat` follows symlinks, but pacote never
  * extracts links, so a linked binding.gyp is absent at install time.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { LIFECYCLE_EVENTS, lifecycleEventsOf, type PackageInfo } from '../session/types.js';
 
 export const IMPLICIT_GYP_COMMAND = 'node-gyp rebuild';
@@ -35,4 +37,13 @@ export function installScripts(
   const ordered: PackageInfo['scripts'] = {};
   for (const event of events) if (scripts[event] !== undefined) ordered[event] = scripts[event];
   return { scripts: ordered, implicitNodeGyp };
+}
+
+/** npm's cue for the implicit build in an installed folder: a regular file `binding.gyp` (see above). */
+export function hasBindingGyp(dir: string): boolean {
+  try {
+    return fs.lstatSync(path.join(dir, 'binding.gyp')).isFile();
+  } catch {
+    return false;
+  }
 }
