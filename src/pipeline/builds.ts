@@ -15,6 +15,26 @@ import type { PackageInfo, SessionChain } from '../session/types.js';
 import type { ProgressListener } from './progress.js';
 import { sandboxPackages } from './sandbox.js';
 
+/** What every host install (npm, pnpm) takes beyond its package manager's own request. */
+export interface HostInstallOptions {
+  registry?: string;
+  baseImage?: string;
+  limits?: Partial<PlanLimits>;
+  policy?: Policy;
+  /** Digest of the policy, part of the verdict cache key. */
+  policyDigest: string;
+  /** The verdict cache; null with `--no-cache` (nothing read, nothing written). */
+  cache: VerdictCache | null;
+  /**
+   * The project's own lifecycle scripts (prepare and the rest, its workspaces' too) run in the
+   * sandbox, after the dependencies' scripts, on the whole installed tree, and are judged with
+   * them; only what they make in the project's folder lands, on allow. Without it they run on
+   * the host, as the package manager runs them.
+   */
+  sandboxRoot?: boolean;
+  onProgress?: ProgressListener;
+}
+
 /** Build outputs one package may export (node-gyp builds keep their object files, as npm does). */
 export const OUTPUTS_MAX_BYTES = 256 * 1024 ** 2;
 

@@ -19,7 +19,6 @@ import { commitStage, discardStage, STATE_FILES, testPause } from '../install/st
 import { workspaceFolders } from '../install/workspaces.js';
 import { readNpmSettings } from '../install/npmrc.js';
 import { arboristOptions, changedNodes, newArborist, withDependencies, type ArboristRequest, type ProjectNode, type SaveType } from '../install/tree.js';
-import type { Policy } from '../policy/types.js';
 import { toResolveError } from '../resolve/errors.js';
 import { fetchTarballs, type FetchedPackage } from '../resolve/fetch-tarballs.js';
 import { tarballNames } from '../resolve/tarball-names.js';
@@ -30,15 +29,13 @@ import { effectiveCache, effectiveRegistry, npmOptions } from '../resolve/option
 import { scriptOrder } from '../resolve/script-order.js';
 import { PROJECT_LIFECYCLE_EVENTS } from '../session/types.js';
 import type { Assessment, Finding, Verdict } from '../rules/types.js';
-import type { PlanLimits } from '../sandbox/plan.js';
 import type { PackageInfo, SessionChain } from '../session/types.js';
 import type { ProgressListener } from './progress.js';
-import { assertBuildsBack, cachedBuilds, rememberAllowed, sandboxBuilds } from './builds.js';
+import { assertBuildsBack, cachedBuilds, rememberAllowed, sandboxBuilds, type HostInstallOptions } from './builds.js';
 import { prepareStaged, type StagedWork } from './staged.js';
 import { layOutProject, projectScriptsRun, type ProjectInSandbox } from './project-scripts.js';
 
-
-export interface InstallOptions {
+export interface InstallOptions extends HostInstallOptions {
   projectDir: string;
   /** `ci` installs exactly the lockfile into an empty node_modules. */
   mode: 'install' | 'ci';
@@ -47,23 +44,8 @@ export interface InstallOptions {
   saveExact?: boolean;
   omit?: string[];
   workspaces?: string[];
-  registry?: string;
   /** npm's content cache (default: npm's own). */
   npmCache?: string;
-  baseImage?: string;
-  limits?: Partial<PlanLimits>;
-  policy?: Policy;
-  /** Digest of the policy, part of the verdict cache key. */
-  policyDigest: string;
-  /** The verdict cache; null with `--no-cache` (nothing read, nothing written). */
-  cache: VerdictCache | null;
-  /**
-   * The project's own lifecycle scripts (prepare and the rest) run in the sandbox, after the
-   * dependencies' scripts, on the whole installed tree, and are judged with them; only what they
-   * make in the project's folder lands, on allow. Without it they run on the host, as npm does.
-   */
-  sandboxRoot?: boolean;
-  onProgress?: ProgressListener;
 }
 
 export interface CachedPackage {

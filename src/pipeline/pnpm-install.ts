@@ -26,15 +26,13 @@ import { buildDecider, readBuildSettings } from '../pnpm/build-policy.js';
 import { installableHere, readPnpmLock, withoutPeers, type LockedPnpmPackage } from '../pnpm/lockfile.js';
 import { sandboxLayout } from '../pnpm/layout.js';
 import { runPnpm } from '../pnpm/run.js';
-import type { Policy } from '../policy/types.js';
 import { hasBindingGyp, installScripts } from '../resolve/install-scripts.js';
 import { effectiveRegistry } from '../resolve/options.js';
 import { scriptOrder } from '../resolve/script-order.js';
-import type { PlanLimits } from '../sandbox/plan.js';
 import type { PackageInfo } from '../session/types.js';
 import type { AppliedInstall, PreparedInstall } from './install.js';
 import type { ProgressListener } from './progress.js';
-import { assertBuildsBack, cachedBuilds, rememberAllowed, sandboxBuilds } from './builds.js';
+import { assertBuildsBack, cachedBuilds, rememberAllowed, sandboxBuilds, type HostInstallOptions } from './builds.js';
 import { prepareStaged, type StagedWork } from './staged.js';
 import { layOutProject, projectScriptsRun, type ProjectInSandbox } from './project-scripts.js';
 
@@ -44,7 +42,7 @@ const PROJECT_EVENTS = ['preinstall', 'install', 'postinstall', 'preprepare', 'p
 /** What pnpm reads to resolve and install, copied into the stage but never moved back. */
 const CONTEXT_FILES = ['.npmrc', '.pnpmfile.cjs', '.pnpmfile.mjs', 'patches'];
 
-export interface PnpmInstallOptions {
+export interface PnpmInstallOptions extends HostInstallOptions {
   /** Where the user ran it: the workspace root or one of its projects. */
   cwd: string;
   /** `add <specs>` or `install` (`--frozen-lockfile` installs the lockfile exactly). */
@@ -52,15 +50,6 @@ export interface PnpmInstallOptions {
   specs: string[];
   /** pnpm's own flags for the resolve (`-D`, `-E`, `--prod`, `--frozen-lockfile` ...), passed through. */
   pnpmArgs: string[];
-  registry?: string;
-  baseImage?: string;
-  limits?: Partial<PlanLimits>;
-  policy?: Policy;
-  policyDigest: string;
-  cache: VerdictCache | null;
-  /** The workspace root's own lifecycle scripts run in the sandbox (see InstallOptions.sandboxRoot). */
-  sandboxRoot?: boolean;
-  onProgress?: ProgressListener;
   pnpm?: PnpmBinary;
 }
 

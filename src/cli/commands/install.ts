@@ -3,16 +3,14 @@
  * parses npm's flags, calls the install core, shows the verdict, asks on review, applies.
  */
 import readline from 'node:readline/promises';
-import { VerdictCache } from '../../cache/index.js';
 import { SafeInstallError } from '../../errors/index.js';
 import { prepareInstall, type AppliedInstall, type PreparedInstall } from '../../pipeline/install.js';
-import { policyOf } from '../../policy/index.js';
 import { packageRoot } from '../../package-root.js';
 import { buildJsonReport, REPORT_SCHEMA_VERSION } from '../../report/json.js';
 import { renderTerminal } from '../../report/terminal.js';
 import type { SaveType } from '../../install/tree.js';
-import { parseFlags, secondsFlag } from '../args.js';
-import { commandPolicy, failOnFlag, HOST_INSTALL_FLAGS, sandboxRootWanted } from '../common-flags.js';
+import { parseFlags } from '../args.js';
+import { commandPolicy, failOnFlag, HOST_INSTALL_FLAGS, hostInstallOptions } from '../common-flags.js';
 import { EXIT_ALLOWED, EXIT_BLOCKED } from '../exit-codes.js';
 import { createProgressView } from '../progress-view.js';
 import { collectProvenance, type Provenance } from '../../provenance/index.js';
@@ -56,7 +54,7 @@ export async function installCommand(argv: string[], mode: 'install' | 'ci' = 'i
   }
   if (process.env.NODE_ENV === 'production' && !omit.includes('dev')) omit.push('dev'); // as npm does
   const saveType: SaveType | undefined = values['save-dev'] ? 'dev' : values['save-optional'] ? 'optional' : values['save-peer'] ? 'peer' : values['save-prod'] ? 'prod' : undefined;
-  const scriptTimeoutMs = secondsFlag(values['script-timeout'], 'script-timeout');
+  const host = hostInstallOptions(values);
   const policy = await commandPolicy(values);
 
   // Who asked, taken before the work: the parents may be gone by the time it ends.
@@ -72,14 +70,7 @@ export async function installCommand(argv: string[], mode: 'install' | 'ci' = 'i
       ...(values['save-exact'] ? { saveExact: true } : {}),
       omit,
       workspaces: values.workspace ?? [],
-      ...(values.registry ? { registry: values.registry } : {}),
-      ...(values['base-image'] ? { baseImage: values['base-image'] } : {}),
-      ...(scriptTimeoutMs ? { limits: { scriptTimeoutMs } } : {}),
-      policy: policyOf(policy),
-      policyDigest: policy.digest,
-      cache: values['no-cache'] ? null : new VerdictCache(),
-      sandboxRoot: sandboxRootWanted(values),
-      onProgress: (ev) => progress.update(ev),
+      ...host.withPolicy(policy, (ev) => progress.update(ev)),
     });
   } finally {
     progress.done();

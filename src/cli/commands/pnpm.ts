@@ -3,13 +3,11 @@
  * through to pnpm (which resolves, and installs with scripts disabled); ours decide the rest.
  */
 import path from 'node:path';
-import { VerdictCache } from '../../cache/index.js';
 import { SafeInstallError } from '../../errors/index.js';
 import { preparePnpmInstall, type PreparedPnpmInstall } from '../../pipeline/pnpm-install.js';
-import { policyOf } from '../../policy/index.js';
 import { collectProvenance } from '../../provenance/index.js';
-import { parseFlags, secondsFlag } from '../args.js';
-import { commandPolicy, failOnFlag, HOST_INSTALL_FLAGS, sandboxRootWanted } from '../common-flags.js';
+import { parseFlags } from '../args.js';
+import { commandPolicy, failOnFlag, HOST_INSTALL_FLAGS, hostInstallOptions, type HostInstallValues } from '../common-flags.js';
 import { createProgressView } from '../progress-view.js';
 import { finishInstall } from './install.js';
 
@@ -66,7 +64,7 @@ export async function pnpmCommand(argv: string[]): Promise<number> {
   }
   const pnpmArgs = Object.keys(PASS_THROUGH).flatMap((name) => ((values as Record<string, unknown>)[name] === true ? [`--${name}`] : []));
   const failOn = failOnFlag(values['fail-on'] as string | undefined);
-  const scriptTimeoutMs = secondsFlag(values['script-timeout'] as string | undefined, 'script-timeout');
+  const host = hostInstallOptions(values as HostInstallValues);
   const policy = await commandPolicy(values as { policy?: string; quiet?: boolean }, cwd);
   const provenance = collectProvenance();
   const progress = createProgressView(process.stderr, values.quiet === true);
@@ -77,14 +75,7 @@ export async function pnpmCommand(argv: string[]): Promise<number> {
       command,
       specs: positionals,
       pnpmArgs,
-      ...(values.registry ? { registry: values.registry as string } : {}),
-      ...(values['base-image'] ? { baseImage: values['base-image'] as string } : {}),
-      ...(scriptTimeoutMs ? { limits: { scriptTimeoutMs } } : {}),
-      policy: policyOf(policy),
-      policyDigest: policy.digest,
-      cache: values['no-cache'] ? null : new VerdictCache(),
-      sandboxRoot: sandboxRootWanted(values),
-      onProgress: (ev) => progress.update(ev),
+      ...host.withPolicy(policy, (ev) => progress.update(ev)),
     });
   } finally {
     progress.done();
