@@ -218,14 +218,17 @@ async function prepareInStage(opts: InstallOptions, { stage, workDir, releaseSta
   const projectInSandbox = opts.sandboxRoot === true && ownScripts.length > 0;
   let project: ProjectInSandbox | null = null;
   let packages: PackageInfo[] = [];
+  const landCached = async (): Promise<void> => {
+    for (const [node, hit] of hits) {
+      await landOutputs(path.join(stage.dir, node.location), hit.outputs, hit.verdict.removed, `${node.packageName}@${node.version}`);
+    }
+  };
   if (projectInSandbox) {
     // The project's scripts see the tree as it will be: reified, cached builds in place; the
     // dependencies still to build run on it first, as npm runs them before the project's own.
     const reifyError = await reified;
     if (reifyError) throw toResolveError(reifyError, ctx);
-    for (const [node, hit] of hits) {
-      await landOutputs(path.join(stage.dir, node.location), hit.outputs, hit.verdict.removed, `${node.packageName}@${node.version}`);
-    }
+    await landCached();
     project = await layOutProject({ stage, workDir, fromStage: stagedPaths, manifest: ideal.package, scripts: ownScripts, onProgress: progress });
     packages = [project.info, ...installedPackages(ideal, req.omit, new Map(toSandbox.map((n) => [n as TreeNode, facts.get(n)!])))];
   } else if (toSandbox.length > 0) {
@@ -276,11 +279,7 @@ async function prepareInStage(opts: InstallOptions, { stage, workDir, releaseSta
       await landOutputs(path.join(stage.dir, node.location), out.tar, out.removed, `${node.packageName}@${node.version}`);
     }
     // With the project in the sandbox, the cached builds are in the stage already.
-    if (!project) {
-      for (const [node, hit] of hits) {
-        await landOutputs(path.join(stage.dir, node.location), hit.outputs, hit.verdict.removed, `${node.packageName}@${node.version}`);
-      }
-    }
+    if (!project) await landCached();
     rememberAllowed(opts.cache, builds, { policyDigest: opts.policyDigest, image }, toSandbox.map((node) => ({ name: node.packageName, version: node.version, integrity: node.integrity, location: node.location })));
     progress({ stage: 'reify', message: 'moving the install into the project' });
     releaseStage();
@@ -291,8 +290,8 @@ async function prepareInStage(opts: InstallOptions, { stage, workDir, releaseSta
       return { ...projectScriptsRun(builds.session.chain), rootScriptsIn: 'sandbox', project: { leftOut: project.copy.leftOut, notLanded } };
     }
     await commitStage(stage);
-    if (opts.sandboxRoot) return { rootScripts: [], workspaceScripts: [], rootScriptsIn: 'host' };
-    // An implicit node-gyp build has no script `npm run` could name: not run here (see README).
+    // (With --sandbox-root, there are none left to run here.) An implicit node-gyp build has no
+    // script `npm run` could name: not run here (see README).
     const steps = ownScripts.filter((s) => !s.implicit).map(({ dir, event }) => ({ dir, event }));
     const ran = await runOwnScripts(stage.projectDir, steps, NPM_OWN_SCRIPTS, applyOpts.rootScriptsStdio ?? 'inherit');
     return { ...ranSummary(ran), rootScriptsIn: 'host' };

@@ -301,7 +301,8 @@ async function prepareInStage(
       return { ...projectScriptsRun(builds.session.chain), rootScriptsIn: 'sandbox', project: { leftOut: project.copy.leftOut, notLanded } };
     }
     await commitStage(stage);
-    const ran = opts.sandboxRoot ? [] : await runOwnScripts(stage.projectDir, ownScripts.map(({ dir, event }) => ({ dir, event })), pnpmOwnScripts(pnpm.file), applyOpts.rootScriptsStdio ?? 'inherit');
+    // (With --sandbox-root, there are none left to run here.)
+    const ran = await runOwnScripts(stage.projectDir, ownScripts.map(({ dir, event }) => ({ dir, event })), pnpmOwnScripts(pnpm.file), applyOpts.rootScriptsStdio ?? 'inherit');
     return { ...ranSummary(ran), rootScriptsIn: 'host' };
   };
 
