@@ -18,7 +18,7 @@ import { after, before, describe, test } from 'node:test';
 import { packageRoot } from '../../src/package-root.js';
 import { validateReport } from '../../src/report/schema.js';
 import { validateSarif } from '../report/sarif-schema.js';
-import { gitIn, NO_CI_CONTEXT, NO_PIP_CONFIG, runIn, type CiRun } from './support.js';
+import { gitIn, pythonGateEnv, runIn, type CiRun } from './support.js';
 import { makeSdist, makeWheel, sha256, startSimpleIndex } from '../pip/pip-index.js';
 
 const bin = path.join(packageRoot().dir, 'bin', 'safe-install');
@@ -30,7 +30,7 @@ const built: Record<string, string> = {};
 
 // The index answers from this very process.
 function run(args: string[]): Promise<CiRun> {
-  return runIn(repo, process.execPath, [bin, ...args], { ...process.env, ...NO_CI_CONTEXT, XDG_CACHE_HOME: path.join(work, 'xdg-cache'), XDG_STATE_HOME: path.join(work, 'xdg-state'), ...NO_PIP_CONFIG });
+  return runIn(repo, process.execPath, [bin, ...args], pythonGateEnv(work));
 }
 
 const git = (...args: string[]) => gitIn(repo, ...args);
