@@ -63,7 +63,8 @@ export function ownScriptsOf(dir: string, manifest: Record<string, unknown>, eve
  */
 export function workspaceScripts(projectDir: string, workspaces: { dir: string; manifest: Record<string, unknown> }[]): ProjectScript[] {
   const sorted = workspaces.map((w) => ({ ...w, dir: w.dir.split(path.sep).join('/') })).sort((a, b) => (a.dir < b.dir ? -1 : a.dir > b.dir ? 1 : 0));
-  return WORKSPACE_LIFECYCLE_EVENTS.flatMap((event) => sorted.flatMap(({ dir, manifest }) => ownScriptsOf(dir, manifest, [event], hasBindingGyp(path.join(projectDir, dir)))));
+  const each = sorted.map(({ dir, manifest }) => ownScriptsOf(dir, manifest, WORKSPACE_LIFECYCLE_EVENTS, hasBindingGyp(path.join(projectDir, dir))));
+  return WORKSPACE_LIFECYCLE_EVENTS.flatMap((event) => each.flatMap((scripts) => scripts.filter((s) => s.event === event)));
 }
 
 /** What ran, as the report says it: the project's events, and its workspaces' scripts. */
