@@ -14,8 +14,8 @@ import path from 'node:path';
 import { SafeInstallError } from '../errors/index.js';
 import { VerdictCache, type ScriptFacts } from '../cache/index.js';
 import { landOutputs } from '../install/outputs.js';
-import { NPM_OWN_SCRIPTS, ownScriptsOf, ranSummary, runOwnScripts, workspaceScripts, type OwnScript } from '../install/own-scripts.js';
-import { commitStage, discardStage, STATE_FILES, testPause } from '../install/stage.js';
+import { NPM_OWN_SCRIPTS, ownScriptsOf, runOwnScripts, workspaceScripts, type OwnScript } from '../install/own-scripts.js';
+import { discardStage, STATE_FILES, testPause } from '../install/stage.js';
 import { workspaceFolders } from '../install/workspaces.js';
 import { readNpmSettings } from '../install/npmrc.js';
 import { arboristOptions, changedNodes, newArborist, withDependencies, type ArboristRequest, type ProjectNode, type SaveType } from '../install/tree.js';
@@ -33,7 +33,7 @@ import type { PackageInfo, SessionChain } from '../session/types.js';
 import type { ProgressListener } from './progress.js';
 import { assertBuildsBack, cachedBuilds, rememberAllowed, sandboxBuilds, type HostInstallOptions } from './builds.js';
 import { prepareStaged, type StagedWork } from './staged.js';
-import { layOutProject, projectScriptsRun, type ProjectInSandbox } from './project-scripts.js';
+import { commitWithOwnScripts, layOutProject, type ProjectInSandbox } from './project-scripts.js';
 
 export interface InstallOptions extends HostInstallOptions {
   projectDir: string;
@@ -283,18 +283,10 @@ async function prepareInStage(opts: InstallOptions, { stage, workDir, releaseSta
     rememberAllowed(opts.cache, builds, { policyDigest: opts.policyDigest, image }, toSandbox.map((node) => ({ name: node.packageName, version: node.version, integrity: node.integrity, location: node.location })));
     progress({ stage: 'reify', message: 'moving the install into the project' });
     releaseStage();
-    if (project) {
-      // What the project's scripts made in its folder lands with the commit, under its journal;
-      // never at a path that held a decoy in the sandbox.
-      const notLanded = await commitStage(stage, outputs.get(''));
-      return { ...projectScriptsRun(builds.session.chain), rootScriptsIn: 'sandbox', project: { leftOut: project.copy.leftOut, notLanded } };
-    }
-    await commitStage(stage);
-    // (With --sandbox-root, there are none left to run here.) An implicit node-gyp build has no
+    // (With --sandbox-root, none are left to run on the host.) An implicit node-gyp build has no
     // script `npm run` could name: not run here (see README).
     const steps = ownScripts.filter((s) => !s.implicit).map(({ dir, event }) => ({ dir, event }));
-    const ran = await runOwnScripts(stage.projectDir, steps, NPM_OWN_SCRIPTS, applyOpts.rootScriptsStdio ?? 'inherit');
-    return { ...ranSummary(ran), rootScriptsIn: 'host' };
+    return commitWithOwnScripts(stage, project, builds, () => runOwnScripts(stage.projectDir, steps, NPM_OWN_SCRIPTS, applyOpts.rootScriptsStdio ?? 'inherit'));
   };
 
   return {

@@ -18,8 +18,8 @@ import * as tar from 'tar';
 import { SafeInstallError } from '../errors/index.js';
 import { VerdictCache, type ScriptFacts } from '../cache/index.js';
 import { landOutputs } from '../install/outputs.js';
-import { ownScriptsOf, pnpmOwnScripts, pnpmProjectOrder, ranSummary, runOwnScripts } from '../install/own-scripts.js';
-import { commitStage, discardStage, testPause } from '../install/stage.js';
+import { ownScriptsOf, pnpmOwnScripts, pnpmProjectOrder, runOwnScripts } from '../install/own-scripts.js';
+import { discardStage, testPause } from '../install/stage.js';
 import { readNpmSettings } from '../install/npmrc.js';
 import { findPnpm, type PnpmBinary } from '../pnpm/binary.js';
 import { buildDecider, readBuildSettings } from '../pnpm/build-policy.js';
@@ -34,7 +34,7 @@ import type { AppliedInstall, PreparedInstall } from './install.js';
 import type { ProgressListener } from './progress.js';
 import { assertBuildsBack, cachedBuilds, rememberAllowed, sandboxBuilds, type HostInstallOptions } from './builds.js';
 import { prepareStaged, type StagedWork } from './staged.js';
-import { layOutProject, projectScriptsRun, type ProjectInSandbox } from './project-scripts.js';
+import { commitWithOwnScripts, layOutProject, type ProjectInSandbox } from './project-scripts.js';
 
 /** Lifecycle events pnpm runs for each of the workspace's own projects after installing, in its order. */
 const PROJECT_EVENTS = ['preinstall', 'install', 'postinstall', 'preprepare', 'prepare', 'postprepare'] as const;
@@ -296,14 +296,9 @@ async function prepareInStage(
     rememberAllowed(opts.cache, builds, { policyDigest: opts.policyDigest, image }, toSandbox.map((p) => ({ name: p.name, version: p.version, integrity: p.integrity, location: locationOf.get(p.id)! })));
     progress({ stage: 'reify', message: 'moving the install into the project' });
     releaseStage();
-    if (project) {
-      const notLanded = await commitStage(stage, builds.outputs.get(''));
-      return { ...projectScriptsRun(builds.session.chain), rootScriptsIn: 'sandbox', project: { leftOut: project.copy.leftOut, notLanded } };
-    }
-    await commitStage(stage);
-    // (With --sandbox-root, there are none left to run here.)
-    const ran = await runOwnScripts(stage.projectDir, ownScripts.map(({ dir, event }) => ({ dir, event })), pnpmOwnScripts(pnpm.file), applyOpts.rootScriptsStdio ?? 'inherit');
-    return { ...ranSummary(ran), rootScriptsIn: 'host' };
+    // (With --sandbox-root, none are left to run on the host.)
+    const steps = ownScripts.map(({ dir, event }) => ({ dir, event }));
+    return commitWithOwnScripts(stage, project, builds, () => runOwnScripts(stage.projectDir, steps, pnpmOwnScripts(pnpm.file), applyOpts.rootScriptsStdio ?? 'inherit'));
   };
 
   return {

@@ -6,8 +6,10 @@
 import path from 'node:path';
 import { packProject, type ProjectCopy } from '../install/project-copy.js';
 import { ranSummary, type OwnScript } from '../install/own-scripts.js';
-import type { Stage } from '../install/stage.js';
+import { commitStage, type Stage } from '../install/stage.js';
 import type { PackageInfo, ProjectScript, SessionChain } from '../session/types.js';
+import type { BuildsRun } from './builds.js';
+import type { AppliedInstall } from './install.js';
 import type { ProgressListener } from './progress.js';
 
 /** The project's own files a session lays out, node_modules aside (the sandbox's home is a 4 GiB tmpfs in all). */
@@ -54,8 +56,23 @@ export async function layOutProject(opts: {
   };
 }
 
+/**
+ * The end of every host install: the commit, then the project's own scripts. With the project
+ * in the sandbox they already ran there, and what they made lands with the commit; otherwise
+ * `runOnHost` runs them now, through the package manager.
+ */
+export async function commitWithOwnScripts(stage: Stage, project: ProjectInSandbox | null, builds: BuildsRun, runOnHost: () => Promise<OwnScript[]>): Promise<AppliedInstall> {
+  if (project) {
+    // Never at a path that held a decoy in the sandbox (see commitStage).
+    const notLanded = await commitStage(stage, builds.outputs.get(''));
+    return { ...projectScriptsRun(builds.session.chain), rootScriptsIn: 'sandbox', project: { leftOut: project.copy.leftOut, notLanded } };
+  }
+  await commitStage(stage);
+  return { ...ranSummary(await runOnHost()), rootScriptsIn: 'host' };
+}
+
 /** What ran in the session of the project's own: its events, and its workspaces' (by folder), in order. */
-export function projectScriptsRun(chain: SessionChain): { rootScripts: string[]; workspaceScripts: OwnScript[] } {
+function projectScriptsRun(chain: SessionChain): { rootScripts: string[]; workspaceScripts: OwnScript[] } {
   const scripts = chain.packages.find((p) => p.info.location === '')?.session.scripts ?? [];
   return ranSummary(scripts.map((s) => ({ dir: path.posix.relative(chain.projectDir, s.cwd), event: s.event })));
 }
